@@ -1,0 +1,78 @@
+"""minigrad: a small tape-based autodiff engine on numpy arrays, with Numba kernels.
+
+Read in this order: ``tensor.py`` (the data), ``tape.py`` (recording and the reverse sweep),
+``ops.py`` (each primitive followed by its gradient rule), ``kernels.py`` (the loops).
+
+>>> import minigrad as mg
+>>> w = mg.Variable([[0.5]])
+>>> with mg.GradientTape() as tape:
+...     loss = mg.sum(mg.tanh(mg.tensor([[2.0]]) @ w))
+>>> round(float(tape.gradient(loss, w)[0, 0]), 4)
+0.8399
+"""
+
+# ruff: noqa: I001  (tensor first: it loads ops, which loads tape, in dependency order)
+from minigrad.tensor import Tensor, Variable, tensor
+from minigrad import random
+from minigrad.dtypes import floatx, set_floatx
+from minigrad.gradcheck import GradcheckReport, gradcheck
+from minigrad.ops import (
+    abs,
+    add,
+    cast,
+    clip,
+    concat,
+    divide,
+    dot,
+    equal,
+    exp,
+    expand_dims,
+    getitem,
+    greater,
+    greater_equal,
+    identity,
+    less,
+    less_equal,
+    log,
+    log_softmax,
+    matmul,
+    max,
+    maximum,
+    mean,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    one_hot,
+    ones,
+    ones_like,
+    power,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    split,
+    sqrt,
+    squeeze,
+    stack,
+    stop_gradient,
+    subtract,
+    sum,
+    tanh,
+    transpose,
+    where,
+    zeros,
+    zeros_like,
+)
+from minigrad.tape import GradientTape, Record, name_scope
+
+__all__ = [
+    "GradcheckReport", "GradientTape", "Record", "Tensor", "Variable", "abs", "add", "cast",
+    "clip", "concat", "divide", "dot", "equal", "exp", "expand_dims", "floatx", "getitem",
+    "gradcheck", "greater", "greater_equal", "identity", "less", "less_equal", "log",
+    "log_softmax", "matmul", "max", "maximum", "mean", "minimum", "multiply", "name_scope",
+    "negative", "not_equal", "one_hot", "ones", "ones_like", "power", "random", "relu",
+    "reshape", "set_floatx", "sigmoid", "softmax", "split", "sqrt", "squeeze", "stack",
+    "stop_gradient", "subtract", "sum", "tanh", "tensor", "transpose", "where", "zeros",
+    "zeros_like",
+]

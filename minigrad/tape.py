@@ -1,0 +1,262 @@
+"""The gradient tape: a Wengert list of recorded ops, swept once in reverse.
+
+While a :class:`GradientTape` is active, every op with an input that the tape watches appends one
+:class:`Record` ``(op, inputs, outputs, scope)`` and its outputs become watched too. Recording
+order is execution order, which is already a topological order of the computation graph, so
+``gradient()`` is a single loop over ``reversed(records)``: no graph search and no recursion,
+however long the chain (a 3,000-step recurrence differentiates like a 3-step one).
+
+For each record, with ``y = op(x_1, ..., x_n)`` and the upstream gradient ``dL/dy``, the op's
+gradient rule returns ``dL/dx_i = dL/dy · ∂y/∂x_i``; contributions to the same Tensor add up
+(a weight used at every timestep), and a gradient is dropped as soon as its producer is done.
+
+>>> import minigrad as mg
+>>> w = mg.Variable([1.0, 2.0])
+>>> with mg.GradientTape() as tape:
+...     with mg.name_scope("layer"):
+...         y = mg.sum(w * w)
+>>> tape.gradient(y, w).numpy()
+array([2., 4.], dtype=float32)
+>>> [(r.op, r.scope) for r in tape.records]
+[('multiply', 'layer'), ('sum', 'layer')]
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+
+from minigrad import kernels
+from minigrad.nest import flatten, pack_like
+from minigrad.tensor import Tensor, Variable
+
+GRADIENT_RULES: dict = {}
+"""op name -> rule(record, upstream) returning one gradient (or None) per input."""
+
+_active_tapes: list[GradientTape] = []
+_scopes: list[str] = []
+
+
+def gradient_rule(op_name: str):
+    """Register the decorated function as the gradient rule of ``op_name``."""
+
+    def register(rule):
+        GRADIENT_RULES[op_name] = rule
+        return rule
+
+    return register
+
+
+class Record:
+    """One recorded op: ``outputs = op(*inputs)`` inside name scope ``scope``.
+
+    ``needs_grad[i]`` tells whether input i was watched when the op ran (so the rule may skip the
+    others); ``attrs`` holds what the gradient rule needs besides inputs and outputs (an axis...).
+    """
+
+    __slots__ = ("op", "inputs", "outputs", "scope", "needs_grad", "attrs")
+
+    def __init__(self, op, inputs, outputs, scope, needs_grad, attrs):
+        self.op = op
+        self.inputs = inputs
+        self.outputs = outputs
+        self.scope = scope
+        self.needs_grad = needs_grad
+        self.attrs = attrs
+
+    def __repr__(self):
+        ins = ", ".join(str(t.shape) for t in self.inputs)
+        outs = ", ".join(str(t.shape) for t in self.outputs)
+        scope = f" scope={self.scope!r}" if self.scope else ""
+        return f"Record({self.op}: ({ins}) -> ({outs}){scope})"
+
+
+def is_recording() -> bool:
+    """True when at least one tape is active (ops check this before anything else)."""
+    return bool(_active_tapes)
+
+
+def record(op: str, inputs: tuple, outputs: tuple, **attrs) -> None:
+    """Append a Record to every active tape that watches one of ``inputs``."""
+    scope = _scopes[-1] if _scopes else ""
+    for tape in _active_tapes:
+        needs_grad = tuple(tape._is_watched(t) for t in inputs)
+        if any(needs_grad):
+            tape._records.append(Record(op, inputs, outputs, scope, needs_grad, attrs))
+            tape._watched.update(id(t) for t in outputs)
+
+
+@contextmanager
+def name_scope(name: str):
+    """Name the ops recorded inside; scopes nest with ``/``.
+
+    >>> with mg.name_scope("rnn"), mg.name_scope("t3"):
+    ...     pass  # ops recorded here carry scope "rnn/t3"
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name_scope expects a non-empty string, received {name!r}")
+    _scopes.append(f"{_scopes[-1]}/{name}" if _scopes else name)
+    try:
+        yield _scopes[-1]
+    finally:
+        _scopes.pop()
+
+
+class GradientTape:
+    """Records ops on watched Tensors, then differentiates by one reverse sweep.
+
+    Trainable Variables are watched automatically; other Tensors through :meth:`watch`.
+    A non-persistent tape answers ``gradient`` once; ``persistent=True`` allows several calls.
+
+    >>> x = mg.tensor([3.0])
+    >>> with mg.GradientTape() as tape:
+    ...     tape.watch(x)
+    ...     y = x * x
+    >>> tape.gradient(y, x).numpy()
+    array([6.], dtype=float32)
+    """
+
+    def __init__(self, persistent: bool = False):
+        self.persistent = persistent
+        self._records: list[Record] = []
+        self._watched: set[int] = set()
+        self._watched_tensors: list[Tensor] = []  # keeps watched ids alive and unique
+        self._used = False
+
+    def __enter__(self):
+        _active_tapes.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _active_tapes.remove(self)
+        return False
+
+    @property
+    def records(self) -> list[Record]:
+        """The recorded ops, in execution order."""
+        return self._records
+
+    def watch(self, tensor) -> None:
+        """Watch a Tensor (or a nested list/tuple/dict of them) so ops on it are recorded."""
+        for t in flatten(tensor):
+            if not isinstance(t, Tensor):
+                raise TypeError(
+                    f"GradientTape.watch expects a minigrad Tensor, received {type(t).__name__}; "
+                    "wrap arrays with mg.tensor(...) first"
+                )
+            self._watched.add(id(t))
+            self._watched_tensors.append(t)
+
+    def _is_watched(self, t: Tensor) -> bool:
+        return id(t) in self._watched or (type(t) is Variable and t.trainable)
+
+    def gradient(
+        self, target, sources, output_gradients=None, unconnected_gradients: str = "none"
+    ):
+        """dtarget/dsources, with ``sources`` nested as a Tensor, list, tuple or dict.
+
+        ``target`` is a Tensor or a list of them; a non-scalar target is differentiated as its
+        sum unless ``output_gradients`` (the upstream gradient, same structure) is given.
+        An unconnected source gets ``None``, or zeros when ``unconnected_gradients="zero"``.
+        """
+        if unconnected_gradients not in ("none", "zero"):
+            raise ValueError(
+                "unconnected_gradients must be 'none' or 'zero', "
+                f"received {unconnected_gradients!r}"
+            )
+        if self._used and not self.persistent:
+            raise RuntimeError(
+                "A non-persistent GradientTape can only be used to compute one set of "
+                "gradients; create it with GradientTape(persistent=True) to call gradient() again"
+            )
+        self._used = True
+        flat_sources = flatten(sources)
+        for s in flat_sources:
+            if not isinstance(s, Tensor):
+                raise TypeError(
+                    f"gradient sources must be Tensors, received {type(s).__name__}"
+                )
+        grads = self._seed(target, output_gradients)
+        found = self._sweep(grads, {id(s) for s in flat_sources})
+        results = []
+        for s in flat_sources:
+            g = found.get(id(s))
+            if g is None and unconnected_gradients == "zero":
+                g = np.zeros(s.shape, dtype=s.dtype)
+            results.append(None if g is None else Tensor(g.astype(s.dtype, copy=False)))
+        return pack_like(sources, results)
+
+    def _seed(self, target, output_gradients) -> dict[int, np.ndarray]:
+        """The starting gradients {id(target_i): dL/dtarget_i}: ones, or output_gradients."""
+        targets = flatten(target)
+        upstream = [None] * len(targets) if output_gradients is None else flatten(output_gradients)
+        if len(upstream) != len(targets):
+            raise ValueError(
+                f"output_gradients has {len(upstream)} entries but target has {len(targets)}"
+            )
+        grads: dict[int, np.ndarray] = {}
+        for t, g in zip(targets, upstream, strict=True):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"gradient target must be a Tensor, received {type(t).__name__}")
+            if g is None:
+                g = np.ones(t.shape, dtype=t.dtype)
+            else:
+                g = np.asarray(g.numpy() if isinstance(g, Tensor) else g, dtype=t.dtype)
+                if g.shape != t.shape:
+                    raise ValueError(
+                        f"output_gradients shape {g.shape} does not match target shape {t.shape}"
+                    )
+            _accumulate(grads, t, g)
+        return grads
+
+    def _sweep(self, grads: dict[int, np.ndarray], wanted: set[int]) -> dict[int, np.ndarray]:
+        """Walk the records in reverse; return the gradients of the ``wanted`` Tensor ids."""
+        found = {}
+        for rec in reversed(self._records):
+            upstream = []
+            for out in rec.outputs:
+                g = grads.pop(id(out), None)
+                if g is not None and id(out) in wanted:
+                    found[id(out)] = g
+                upstream.append(g)
+            if all(g is None for g in upstream):
+                continue
+            if len(upstream) == 1:
+                input_grads = GRADIENT_RULES[rec.op](rec, upstream[0])
+            else:
+                filled = [
+                    np.zeros(o.shape, o.dtype) if g is None else g
+                    for o, g in zip(rec.outputs, upstream, strict=True)
+                ]
+                input_grads = GRADIENT_RULES[rec.op](rec, filled)
+            for x, needed, g in zip(rec.inputs, rec.needs_grad, input_grads, strict=True):
+                if needed and g is not None:
+                    _accumulate(grads, x, unbroadcast(g, x.shape))
+        for key in wanted:  # leaves (never produced by a record) and the target itself
+            if key in grads:
+                found[key] = grads[key]
+        return found
+
+
+def _accumulate(grads: dict[int, np.ndarray], t: Tensor, g: np.ndarray) -> None:
+    key = id(t)
+    previous = grads.get(key)
+    grads[key] = g if previous is None else kernels.add(previous, g)
+
+
+def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``g`` down to ``shape``: undoes numpy broadcasting, in this one place for every op.
+
+    Leading axes that broadcasting added are summed away; axes where ``shape`` has 1 are summed
+    with keepdims. E.g. a bias ``(H,)`` added to ``(B, H)`` gets ``g.sum(axis=0)``.
+    """
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = kernels.sum_leading(g, extra)
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if ones:
+        g = g.sum(axis=ones, keepdims=True)
+    return g
