@@ -23,9 +23,7 @@ def set_floatx(name: str) -> None:
     """
     global _floatx
     if name not in _FLOAT_DTYPES:
-        raise ValueError(
-            f"set_floatx expects one of {sorted(_FLOAT_DTYPES)}, received {name!r}"
-        )
+        raise ValueError(f"set_floatx expects one of {sorted(_FLOAT_DTYPES)}, received {name!r}")
     _floatx = name
 
 

@@ -49,7 +49,9 @@ def _float64_copy(x) -> Tensor:
 def _scalar(value, where: str) -> float:
     if not isinstance(value, Tensor) or value.size != 1:
         shape = getattr(value, "shape", type(value).__name__)
-        raise ValueError(f"gradcheck needs f to return a scalar Tensor, {where} it returned {shape}")
+        raise ValueError(
+            f"gradcheck needs f to return a scalar Tensor, {where} it returned {shape}"
+        )
     return float(value.item())
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from minigrad import kernels
 from minigrad.dtypes import as_dtype, floatx
 from minigrad.tape import _active_tapes, gradient_rule, record
-from minigrad.tensor import Tensor, as_array, tensor
+from minigrad.tensor import Tensor, tensor
 
 # ---------------------------------------------------------------------------------------------
 # operand handling
@@ -39,6 +39,14 @@ from minigrad.tensor import Tensor, as_array, tensor
 
 def _to_tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else tensor(x)
+
+
+def _adopt(x, dtype: np.dtype) -> Tensor:
+    """A Python or numpy operand converted straight to a float Tensor's dtype."""
+    array = np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"Expected a number or numeric array, received {type(x).__name__}")
+    return Tensor(array.astype(dtype, copy=False))
 
 
 def _pair(a, b) -> tuple[Tensor, Tensor]:
@@ -55,9 +63,9 @@ def _pair(a, b) -> tuple[Tensor, Tensor]:
             )
     else:
         if a_is and a._data.dtype.kind == "f":
-            b = Tensor(np.asarray(as_array(b), dtype=a._data.dtype))
+            b = _adopt(b, a._data.dtype)
         elif b_is and b._data.dtype.kind == "f":
-            a = Tensor(np.asarray(as_array(a), dtype=b._data.dtype))
+            a = _adopt(a, b._data.dtype)
         else:
             a, b = _to_tensor(a), _to_tensor(b)
         da, db = a._data.dtype, b._data.dtype
@@ -175,7 +183,7 @@ def power(a, b) -> Tensor:
 
 @gradient_rule("power")
 def _power_grad(rec, g):
-    """d(a ** b) = (g * b * a ** (b - 1), g * a ** b * log(a)), the latter taken as 0 where a <= 0"""
+    """d(a ** b) = (g * b * a ** (b - 1), g * a ** b * log(a)), with log(a) taken as 0 at a <= 0"""
     a, b = rec.inputs[0]._data, rec.inputs[1]._data
     da = g * b * np.power(a, b - 1) if rec.needs_grad[0] else None
     db = None
@@ -336,6 +344,8 @@ def matmul(a, b) -> Tensor:
             f"mg.matmul needs operands with at least 1 dimension, received shapes "
             f"{a.shape} and {b.shape}; use mg.multiply for scalars"
         )
+    if a.ndim == 1 and b.ndim == 1:
+        return reshape(matmul(expand_dims(a, 0), expand_dims(b, -1)), ())
     if a.ndim == 1:
         return squeeze(matmul(expand_dims(a, 0), b), -2)
     if b.ndim == 1:
@@ -539,7 +549,9 @@ def getitem(x, index) -> Tensor:
     try:
         data = x._data[index]
     except IndexError as err:
-        raise IndexError(f"Index {index!r} is invalid for a Tensor of shape {x.shape}: {err}") from None
+        raise IndexError(
+            f"Index {index!r} is invalid for a Tensor of shape {x.shape}: {err}"
+        ) from None
     out = Tensor(np.asarray(data))
     if _active_tapes:
         record("getitem", (x,), (out,), index=index)
@@ -695,7 +707,8 @@ def stack(values, axis: int = 0) -> Tensor:
     tensors = [_to_tensor(v) for v in values]
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
-        raise ValueError(f"mg.stack needs Tensors of one shape, received {[t.shape for t in tensors]}")
+        received = [t.shape for t in tensors]
+        raise ValueError(f"mg.stack needs Tensors of one shape, received {received}")
     return concat([expand_dims(t, axis) for t in tensors], axis=axis)
 
 

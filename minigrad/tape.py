@@ -80,11 +80,15 @@ def is_recording() -> bool:
 def record(op: str, inputs: tuple, outputs: tuple, **attrs) -> None:
     """Append a Record to every active tape that watches one of ``inputs``."""
     scope = _scopes[-1] if _scopes else ""
-    for tape in _active_tapes:
-        needs_grad = tuple(tape._is_watched(t) for t in inputs)
-        if any(needs_grad):
+    for tape in _active_tapes:  # (written for speed: this runs once per op under a tape)
+        watched = tape._watched
+        needs_grad = tuple(
+            [id(t) in watched or (type(t) is Variable and t.trainable) for t in inputs]
+        )
+        if True in needs_grad:
             tape._records.append(Record(op, inputs, outputs, scope, needs_grad, attrs))
-            tape._watched.update(id(t) for t in outputs)
+            for out in outputs:
+                watched.add(id(out))
 
 
 @contextmanager
@@ -148,12 +152,7 @@ class GradientTape:
             self._watched.add(id(t))
             self._watched_tensors.append(t)
 
-    def _is_watched(self, t: Tensor) -> bool:
-        return id(t) in self._watched or (type(t) is Variable and t.trainable)
-
-    def gradient(
-        self, target, sources, output_gradients=None, unconnected_gradients: str = "none"
-    ):
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients: str = "none"):
         """dtarget/dsources, with ``sources`` nested as a Tensor, list, tuple or dict.
 
         ``target`` is a Tensor or a list of them; a non-scalar target is differentiated as its
@@ -174,9 +173,7 @@ class GradientTape:
         flat_sources = flatten(sources)
         for s in flat_sources:
             if not isinstance(s, Tensor):
-                raise TypeError(
-                    f"gradient sources must be Tensors, received {type(s).__name__}"
-                )
+                raise TypeError(f"gradient sources must be Tensors, received {type(s).__name__}")
         grads = self._seed(target, output_gradients)
         found = self._sweep(grads, {id(s) for s in flat_sources})
         results = []

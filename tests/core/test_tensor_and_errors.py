@@ -1,0 +1,94 @@
+"""Tensor and Variable surface, dtype rules and the errors bad input gets."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+def test_tensor_surface():
+    t = mg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert t.shape == (2, 2) and t.ndim == 2 and t.dtype == np.float32
+    assert np.asarray(t).dtype == np.float32 and float(t[1, 1]) == 4.0 and t[0, 0].item() == 1.0
+    assert "shape=(2, 2)" in repr(t) and "float32" in repr(t)
+    np.testing.assert_array_equal((-t).numpy(), -t.numpy())
+    np.testing.assert_array_equal((2 ** mg.tensor([1.0, 3.0])).numpy(), [2.0, 8.0])
+    np.testing.assert_array_equal((np.ones(2) - mg.tensor([1.0, 3.0])).numpy(), [0.0, -2.0])
+    assert [row.shape for row in t] == [(2,), (2,)]
+
+
+def test_tensor_dtype_inference():
+    assert mg.tensor([1, 2]).dtype == np.int64
+    assert mg.tensor([True]).dtype == np.bool_
+    assert mg.tensor(np.arange(3, dtype=np.int32)).dtype == np.int32
+    assert mg.tensor(np.ones(2)).dtype == np.float64  # numpy arrays keep their dtype
+    assert mg.tensor([1.5]).dtype == np.float32
+    assert mg.tensor([1], dtype="float64").dtype == np.float64
+    mg.set_floatx("float64")
+    assert mg.tensor([1.5]).dtype == np.float64
+
+
+def test_operands_adopt_the_tensor_dtype_and_mixed_floats_raise():
+    x = mg.tensor([1.0], dtype="float32")
+    assert (x + np.ones(1, dtype=np.float64)).dtype == np.float32
+    assert (x * 3).dtype == np.float32
+    assert (mg.tensor([1, 2]) + x).dtype == np.float32
+    with pytest.raises(TypeError, match="float32 and float64"):
+        _ = x + mg.tensor([1.0], dtype="float64")
+
+
+def test_variable_assign():
+    v = mg.Variable(np.zeros((2, 2)), name="w", dtype="float32")
+    before = v.numpy()
+    v.assign_add(np.ones((2, 2)))
+    v.assign_sub(np.full((2, 2), 0.5))
+    assert v.dtype == np.float32 and before[0, 0] == 0.0
+    np.testing.assert_array_equal(v.numpy(), np.full((2, 2), 0.5))
+    with pytest.raises(ValueError, match=r"shape \(3,\).*'w'.*\(2, 2\)"):
+        v.assign(np.ones(3))
+    assert "'w'" in repr(v)
+
+
+def test_incompatible_shapes_name_both():
+    with pytest.raises(ValueError, match=r"\(2, 3\) and \(4,\)"):
+        mg.add(mg.ones((2, 3)), mg.ones(4))
+    with pytest.raises(ValueError, match=r"\(2, 3\) and \(2, 3\) are not aligned"):
+        mg.matmul(mg.ones((2, 3)), mg.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"shape \(2, 3\).*\(4, 2\)"):
+        mg.reshape(mg.ones((2, 3)), (4, 2))
+    with pytest.raises(ValueError, match="all shapes must match"):
+        mg.concat([mg.ones((2, 3)), mg.ones((2, 2))], axis=0)
+
+
+def test_non_float_data_where_a_float_is_needed():
+    with pytest.raises(TypeError, match="expects a float Tensor, received dtype int64"):
+        mg.tanh(mg.tensor([1, 2]))
+    with pytest.raises(TypeError, match="float"):
+        mg.matmul(mg.tensor([[1]]), mg.tensor([[2]]))
+    with pytest.raises(TypeError, match="numeric"):
+        mg.tensor(["a", "b"])
+
+
+def test_unknown_dtype_names():
+    with pytest.raises(TypeError, match="Unknown dtype 'float33'"):
+        mg.tensor([1.0], dtype="float33")
+    with pytest.raises(ValueError, match="float16"):
+        mg.set_floatx("float16")
+
+
+def test_random_seed_repeats_draws():
+    mg.random.seed(7)
+    first = mg.random.generator().normal(size=3)
+    mg.random.seed(7)
+    np.testing.assert_array_equal(mg.random.generator().normal(size=3), first)
+
+
+def test_gradcheck_reports_and_names_the_worst_element():
+    report = mg.gradcheck(lambda x: mg.sum(x * x), [np.array([1.0, 2.0])])
+    assert report.passed and report.max_abs_error < 1e-6
+
+    def wrong(x):  # a deliberately broken gradient: stop_gradient hides half of it
+        return mg.sum(x * mg.stop_gradient(x))
+
+    with pytest.raises(AssertionError, match=r"input 0 at index \(1,\)"):
+        mg.gradcheck(wrong, [np.array([1.0, 3.0])])
