@@ -1,0 +1,346 @@
+"""Optimizers: ``SGD``, ``Adam`` and ``RMSprop`` with Keras 3's update formulas, keyword names and
+defaults.
+
+One call of ``apply_gradients(zip(grads, variables))`` is one training step:
+
+1. pairs whose gradient is ``None`` are dropped (a warning names their variables);
+2. the gradients are clipped, by at most one of: ``clipnorm`` (each gradient to that L2 norm),
+   ``global_clipnorm`` (all gradients together to that L2 norm), ``clipvalue`` (elementwise);
+3. each variable is updated by the optimizer's rule (``_update``), reading and writing its
+   *slots*: per-variable state such as Adam's moments, created as zeros the first time the variable
+   is seen;
+4. ``iterations`` (the number of steps taken) goes up by one.
+
+The rules run on plain numpy arrays in the variable's dtype (float32 stays float32) and write the
+result back with ``Variable.assign``: no tape is involved.
+
+>>> import minigrad as mg
+>>> import minigrad_layers as mgl
+>>> w = mg.Variable([1.0, -2.0])
+>>> opt = mgl.optimizers.SGD(learning_rate=0.1)
+>>> with mg.GradientTape() as tape:
+...     loss = mg.sum(w * w)  # dloss/dw = 2w
+>>> opt.apply_gradients(zip([tape.gradient(loss, w)], [w]))
+1
+>>> w.numpy()
+array([ 0.8, -1.6], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+import minigrad as mg
+
+__all__ = ["SGD", "Adam", "Optimizer", "RMSprop", "get"]
+
+
+class Optimizer:
+    """Base class: gradient filtering, clipping, lazily created slots and the step counter.
+
+    A subclass defines ``_slot_names`` (which zero-initialised arrays each variable needs) and
+    ``_update(variable, gradient, slots)``, which updates the slots in place and assigns the
+    variable's new value.
+    """
+
+    _ACCEPTED = ("learning_rate", "clipnorm", "clipvalue", "global_clipnorm", "name")
+
+    def __init__(
+        self,
+        learning_rate: float,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+        **kwargs,
+    ):
+        if kwargs:
+            accepted = sorted(set(self._ACCEPTED + self._own_arguments()))
+            raise TypeError(
+                f"{type(self).__name__} received unknown keyword argument(s) {sorted(kwargs)}; "
+                f"accepted: {accepted}"
+            )
+        if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+            raise ValueError(
+                f"learning_rate must be a number, received {learning_rate!r} "
+                f"of type {type(learning_rate).__name__}"
+            )
+        clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        given = [key for key, value in clips.items() if value is not None]
+        if len(given) > 1:
+            raise ValueError(
+                f"Only one of clipnorm, clipvalue and global_clipnorm can be set; received {given}"
+            )
+        self.learning_rate = float(learning_rate)
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.name = name or type(self).__name__.lower()
+        self.iterations = 0
+        self._slots: dict[int, tuple[mg.Variable, dict[str, np.ndarray]]] = {}
+
+    @classmethod
+    def _own_arguments(cls) -> tuple:
+        """The subclass's own keyword names (for the unknown-argument message)."""
+        parameters = inspect.signature(cls.__init__).parameters
+        return tuple(n for n, p in parameters.items() if p.kind == p.POSITIONAL_OR_KEYWORD)[1:]
+
+    # -- the step ------------------------------------------------------------------------------
+    def apply_gradients(self, grads_and_vars) -> int:
+        """Apply one step for ``(gradient, variable)`` pairs; returns the new ``iterations``.
+
+        ``None`` gradients are skipped; if every gradient is ``None`` a ``ValueError`` is raised
+        (the loss does not depend on any of the variables).
+        """
+        pairs = list(grads_and_vars)
+        if not pairs:
+            return self.iterations
+        kept = [(g, v) for g, v in pairs if g is not None]
+        if not kept:
+            names = [getattr(v, "name", "?") for _, v in pairs]
+            raise ValueError(
+                f"No gradients provided for any variable ({names}): the loss does not depend "
+                "on them. Check that the loss is computed from the model's output."
+            )
+        if len(kept) < len(pairs):
+            missing = [getattr(v, "name", "?") for g, v in pairs if g is None]
+            warnings.warn(
+                f"Gradients do not exist for variables {missing} when minimizing the loss",
+                stacklevel=2,
+            )
+        variables = [v for _, v in kept]
+        grads = []
+        for g, v in kept:
+            if not isinstance(v, mg.Variable):
+                raise TypeError(
+                    f"apply_gradients updates mg.Variable objects, received {type(v).__name__}"
+                )
+            g = np.asarray(g.numpy() if isinstance(g, mg.Tensor) else g, dtype=v.dtype)
+            if g.shape != v.shape:
+                raise ValueError(
+                    f"Gradient of shape {g.shape} does not match variable {v.name!r} "
+                    f"of shape {v.shape}"
+                )
+            grads.append(g)
+        for g, v in zip(self._clip(grads), variables, strict=True):
+            self._update(v, g, self._slots_for(v))
+        self.iterations += 1
+        return self.iterations
+
+    def _slots_for(self, variable: mg.Variable) -> dict[str, np.ndarray]:
+        entry = self._slots.get(id(variable))
+        if entry is None:  # first time this variable is seen: zero slots of its shape and dtype
+            slots = {name: np.zeros(variable.shape, variable.dtype) for name in self._slot_names()}
+            entry = self._slots[id(variable)] = (variable, slots)  # keeps the variable (its id)
+        return entry[1]
+
+    def _slot_names(self) -> list[str]:
+        return []
+
+    def _update(self, variable: mg.Variable, g: np.ndarray, slots: dict) -> None:
+        raise NotImplementedError
+
+    # -- clipping (Keras 3: at most one of the three) ------------------------------------------
+    def _clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+        if self.clipnorm and self.clipnorm > 0:
+            # each gradient separately: g * c / max(||g||, c)
+            c = self.clipnorm
+            return [g * c / max(np.sqrt(np.sum(np.square(g))), c) for g in grads]
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            # all together: g * c / max(||(g_1, ..., g_n)||, c); a non-finite norm gives NaN
+            c = self.global_clipnorm
+            norm = math.sqrt(sum(float(np.sum(np.square(g))) for g in grads))
+            scale = c / max(norm, c) if math.isfinite(norm) else math.nan
+            return [g * scale for g in grads]
+        if self.clipvalue and self.clipvalue > 0:
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        return f"<{name} learning_rate={self.learning_rate} iterations={self.iterations}>"
+
+
+class SGD(Optimizer):
+    """Gradient descent, optionally with (Nesterov) momentum (Keras 3 rule).
+
+    ``momentum == 0``: ``w -= lr * g``. Otherwise, with a velocity ``m`` starting at zero::
+
+        m = momentum * m - lr * g
+        w = w + m                          # nesterov=False
+        w = w + momentum * m - lr * g      # nesterov=True
+
+    >>> opt = SGD(learning_rate=0.1, momentum=0.9)
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+        **kwargs,
+    ):
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm, name, **kwargs)
+        if (
+            isinstance(momentum, bool)
+            or not isinstance(momentum, numbers.Real)
+            or not (0 <= momentum <= 1)
+        ):
+            raise ValueError(f"momentum must be a float in [0, 1], received {momentum!r}")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+
+    def _slot_names(self):
+        return ["momentum"] if self.momentum != 0 else []
+
+    def _update(self, variable, g, slots):
+        lr = self.learning_rate
+        w = variable.numpy()
+        if self.momentum == 0:
+            variable.assign(w - g * lr)
+            return
+        m = slots["momentum"]
+        m *= self.momentum  # m = momentum * m - lr * g, in place
+        m -= g * lr
+        if self.nesterov:
+            variable.assign(w + (m * self.momentum - g * lr))
+        else:
+            variable.assign(w + m)
+
+
+class Adam(Optimizer):
+    """Adam (Keras 3 rule, bias correction folded into the step size).
+
+    With ``t = iterations + 1`` and moments ``m``, ``v`` starting at zero::
+
+        lr_t = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        m += (g - m) * (1 - beta_1)
+        v += (g**2 - v) * (1 - beta_2)
+        v_hat = max(v_hat, v)              # amsgrad only; then v_hat replaces v below
+        w -= lr_t * m / (sqrt(v) + epsilon)
+
+    >>> opt = Adam(learning_rate=1e-3)
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+        **kwargs,
+    ):
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm, name, **kwargs)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.amsgrad = bool(amsgrad)
+
+    def _slot_names(self):
+        return ["m", "v", "v_hat"] if self.amsgrad else ["m", "v"]
+
+    def _update(self, variable, g, slots):
+        t = self.iterations + 1
+        lr_t = self.learning_rate * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        m, v = slots["m"], slots["v"]
+        m += (g - m) * (1 - self.beta_1)
+        v += (np.square(g) - v) * (1 - self.beta_2)
+        if self.amsgrad:
+            v = np.maximum(slots["v_hat"], v, out=slots["v_hat"])
+        variable.assign(variable.numpy() - m * lr_t / (np.sqrt(v) + self.epsilon))
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Keras 3 rule; plain momentum, optional centering).
+
+    With ``v`` (and ``a``, ``mom``) starting at zero::
+
+        v = rho * v + (1 - rho) * g**2
+        a = rho * a + (1 - rho) * g                 # centered only
+        denominator = v - a**2 + epsilon            # centered, else v + epsilon
+        increment = lr * g / sqrt(denominator)
+        mom = momentum * mom + increment; w -= mom  # momentum > 0, else w -= increment
+
+    >>> opt = RMSprop(learning_rate=0.1)
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+        **kwargs,
+    ):
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm, name, **kwargs)
+        self.rho = float(rho)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.centered = bool(centered)
+
+    def _slot_names(self):
+        names = ["velocity"]
+        if self.momentum > 0:
+            names.append("momentum")
+        if self.centered:
+            names.append("average_gradient")
+        return names
+
+    def _update(self, variable, g, slots):
+        rho = self.rho
+        velocity = slots["velocity"]
+        velocity *= rho
+        velocity += np.square(g) * (1 - rho)
+        if self.centered:
+            average = slots["average_gradient"]
+            average *= rho
+            average += g * (1 - rho)
+            denominator = velocity - np.square(average) + self.epsilon
+        else:
+            denominator = velocity + self.epsilon
+        increment = g * self.learning_rate / np.sqrt(denominator)
+        if self.momentum > 0:
+            mom = slots["momentum"]
+            mom *= self.momentum
+            mom += increment
+            increment = mom
+        variable.assign(variable.numpy() - increment)
+
+
+_BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
+
+
+def get(identifier) -> Optimizer:
+    """An optimizer from its Keras name (``"sgd"``, ``"adam"``, ``"rmsprop"``, any case; default
+    settings) or an ``Optimizer`` instance (returned as is).
+
+    >>> get("adam").learning_rate
+    0.001
+    """
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        return _BY_NAME[identifier.lower()]()
+    raise ValueError(
+        f"Unknown optimizer {identifier!r}: expected one of {sorted(_BY_NAME)} or an "
+        "optimizer instance such as mgl.optimizers.Adam(learning_rate=1e-3)"
+    )
