@@ -1,0 +1,449 @@
+"""The Trainer mixin: fit / evaluate / predict on small hand-written models that only use mg
+(the end-to-end tests with real layers are at the bottom)."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad_layers import callbacks, losses, optimizers
+from minigrad_layers.training import NotCompiledError, Trainer
+
+# -- stand-in models --------------------------------------------------------------------------
+
+
+class StandIn(Trainer):
+    """Holds mg.Variables; records what each call saw."""
+
+    def __init__(self, *shapes, seed=0):
+        rng = np.random.default_rng(seed)
+        self.variables = [
+            mg.Variable(rng.normal(size=s) * 0.5, name=f"v{i}", dtype="float32")
+            for i, s in enumerate(shapes)
+        ]
+        self.layers = []
+        self.calls = []  # (training, first input array)
+
+    @property
+    def trainable_weights(self):
+        return list(self.variables)
+
+    def get_weights(self):
+        return [v.numpy().copy() for v in self.variables]
+
+    def set_weights(self, weights):
+        for v, w in zip(self.variables, weights, strict=True):
+            v.assign(w)
+
+    def __call__(self, x, training=False):
+        first = x[0] if isinstance(x, list) else x
+        self.calls.append((training, first.numpy().copy()))
+        return self.forward(x)
+
+
+class Linear(StandIn):
+    def __init__(self, n_in, n_out, seed=0):
+        super().__init__((n_in, n_out), (n_out,), seed=seed)
+
+    def forward(self, x):
+        w, b = self.variables
+        return mg.matmul(x, w) + b
+
+
+class TwoInputs(StandIn):
+    def __init__(self):
+        super().__init__((2, 1), (3, 1))
+
+    def forward(self, x):
+        a, b = x
+        return mg.matmul(a, self.variables[0]) + mg.matmul(b, self.variables[1])
+
+
+class TwoOutputs(Linear):
+    def forward(self, x):
+        out = super().forward(x)
+        return [out, out * 2.0]
+
+
+class TokenClassifier(StandIn):
+    """Embedding(mask_zero=True) -> Dense by hand: ids (B, T) -> logits (B, T, C), with the mask
+    ids != 0 attached to the output as an Embedding would propagate it."""
+
+    def __init__(self, vocab=6, dim=4, classes=3):
+        super().__init__((vocab, dim), (dim, classes))
+
+    def forward(self, ids):
+        table, kernel = self.variables
+        out = mg.matmul(table[ids.numpy()], kernel)  # (B, T, C)
+        out._keras_mask = ids.numpy() != 0
+        return out
+
+
+def regression_data(n=96, seed=1):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)).astype(np.float32)
+    y = x @ np.array([[1.0], [-2.0], [0.5]], np.float32) + 0.3
+    return x, y
+
+
+# -- fit ----------------------------------------------------------------------------------------
+
+
+def test_fit_lowers_the_loss_and_returns_history():
+    x, y = regression_data()
+    model = Linear(3, 1)
+    model.compile(optimizer=optimizers.SGD(0.1), loss="mse")
+    initial = model.evaluate(x, y)
+    history = model.fit(x, y, batch_size=16, epochs=5, verbose=0)
+    assert isinstance(history, callbacks.History) and model.history is history
+    assert list(history.history) == ["loss"] and len(history.history["loss"]) == 5
+    assert history.epoch == [0, 1, 2, 3, 4]
+    assert model.evaluate(x, y) < initial / 2
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_training_flag_and_tape():
+    x, y = regression_data(8)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    model.fit(x, y, batch_size=8, verbose=0, validation_data=(x, y))
+    model.predict(x)
+    assert [training for training, _ in model.calls] == [True, False, False]
+
+
+def test_one_step_is_one_optimizer_update():
+    x, y = regression_data(8)
+    model = Linear(3, 1)
+    model.compile(optimizers.SGD(0.1), "mse")
+    w, b = model.get_weights()
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    pred = x @ w + b
+    grad_w = x.T @ (2 * (pred - y) / 8)
+    np.testing.assert_allclose(model.variables[0].numpy(), w - 0.1 * grad_w, rtol=1e-5)
+    assert model.optimizer.iterations == 1
+
+
+def test_validation_split_takes_the_last_fraction_before_shuffling():
+    x = np.arange(40, dtype=np.float32).reshape(20, 2)
+    y = np.zeros((20, 1), np.float32)
+    model = Linear(2, 1)
+    model.compile(optimizers.SGD(0.0), "mse")
+    history = model.fit(x, y, batch_size=4, epochs=2, validation_split=0.25, verbose=0)
+    trained = np.concatenate([a for training, a in model.calls if training])
+    validated = np.concatenate([a for training, a in model.calls if not training])
+    assert sorted(trained[:, 0]) == sorted(np.tile(x[:15, 0], 2))
+    np.testing.assert_array_equal(validated, np.concatenate([x[15:], x[15:]]))
+    assert list(history.history) == ["loss", "val_loss"] and len(history.history["val_loss"]) == 2
+
+
+def test_validation_logs_include_metrics():
+    x, y = regression_data(32)
+    model = Linear(3, 1)
+    model.compile("adam", "mse", metrics=["mae"])
+    history = model.fit(x, y, epochs=2, validation_data=(x[:8], y[:8]), verbose=0)
+    assert list(history.history) == ["loss", "mae", "val_loss", "val_mae"]
+    assert history.history["val_loss"][-1] == pytest.approx(model.evaluate(x[:8], y[:8])[0])
+
+
+def test_shuffling_follows_the_shared_generator():
+    x = np.arange(24, dtype=np.float32).reshape(12, 2)
+    y = np.zeros((12, 1), np.float32)
+
+    def seen_order(shuffle, seed):
+        mg.random.seed(seed)
+        model = Linear(2, 1)
+        model.compile(optimizers.SGD(0.0), "mse")
+        model.fit(x, y, batch_size=5, epochs=2, shuffle=shuffle, verbose=0)
+        return [a[:, 0] for _, a in model.calls]
+
+    unshuffled = np.concatenate(seen_order(False, 0))
+    np.testing.assert_array_equal(unshuffled, np.tile(x[:, 0], 2))
+    first, again = seen_order(True, 3), seen_order(True, 3)
+    assert [len(a) for a in first] == [5, 5, 2, 5, 5, 2]  # the last batch is smaller
+    np.testing.assert_array_equal(np.concatenate(first), np.concatenate(again))
+    epoch_1, epoch_2 = np.concatenate(first[:3]), np.concatenate(first[3:])
+    assert sorted(epoch_1) == sorted(x[:, 0]) and not np.array_equal(epoch_1, epoch_2)
+
+
+def test_verbosity(capsys):
+    x, y = regression_data(16)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse", metrics=["mae"])
+    model.fit(x, y, epochs=2, verbose=0, validation_split=0.5)
+    assert capsys.readouterr().out == ""
+    model.fit(x, y, epochs=2, verbose=2, validation_split=0.5)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("Epoch 2/2")
+    assert all(key in lines[0] for key in ("loss: ", "mae: ", "val_loss: ", "val_mae: "))
+    model.fit(x, y, epochs=2, batch_size=4, verbose=1)
+    out = capsys.readouterr().out
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out and "2/2" in out and "loss: " in out
+
+
+def test_callbacks_see_the_hooks_in_order():
+    events = []
+
+    class Recorder(callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            events.append("train_begin")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            events.append(f"epoch_begin {epoch}")
+
+        def on_batch_begin(self, batch, logs=None):
+            events.append(f"batch_begin {batch}")
+
+        def on_batch_end(self, batch, logs=None):
+            events.append(f"batch_end {batch} {sorted(logs)}")
+
+        def on_epoch_end(self, epoch, logs=None):
+            events.append(f"epoch_end {epoch} {sorted(logs)}")
+
+        def on_train_end(self, logs=None):
+            events.append("train_end")
+
+    x, y = regression_data(6)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    recorder = Recorder()
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0, callbacks=[recorder])
+    assert recorder.model is model and recorder.params == {"epochs": 2, "steps": 2, "verbose": 0}
+    epoch = ["batch_begin 0", "batch_end 0 ['loss']", "batch_begin 1", "batch_end 1 ['loss']"]
+    assert events == [
+        "train_begin",
+        "epoch_begin 0",
+        *epoch,
+        "epoch_end 0 ['loss']",
+        "epoch_begin 1",
+        *epoch,
+        "epoch_end 1 ['loss']",
+        "train_end",
+    ]
+
+
+def test_stop_training_from_a_batch_callback():
+    class StopAfterThree(callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            if batch == 2:
+                self.model.stop_training = True
+
+    x, y = regression_data(40)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    history = model.fit(x, y, batch_size=4, epochs=5, verbose=0, callbacks=[StopAfterThree()])
+    assert model.optimizer.iterations == 3 and len(history.history["loss"]) == 1
+
+
+def test_early_stopping_restores_best_weights():
+    x, y = regression_data(32)
+    model = Linear(3, 1)
+    # a learning rate far too large: the loss grows after the first epoch
+    model.compile(optimizers.SGD(1.5), "mse")
+    snapshots = []
+
+    class Snapshot(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            snapshots.append((logs["loss"], self.model.get_weights()))
+
+    stop = callbacks.EarlyStopping(monitor="loss", patience=2, restore_best_weights=True)
+    history = model.fit(
+        x, y, batch_size=32, epochs=20, verbose=0, callbacks=[Snapshot(), stop], shuffle=False
+    )
+    losses_seen = history.history["loss"]
+    best = int(np.argmin(losses_seen))
+    assert len(losses_seen) == best + 3 < 20  # two epochs of patience after the best
+    for restored, saved in zip(model.get_weights(), snapshots[best][1], strict=True):
+        np.testing.assert_array_equal(restored, saved)
+
+
+# -- evaluate / predict ------------------------------------------------------------------------
+
+
+def test_evaluate_returns_loss_or_list():
+    x, y = regression_data(10)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    expected = np.mean((x @ model.variables[0].numpy() + model.variables[1].numpy() - y) ** 2)
+    value = model.evaluate(x, y, batch_size=4)
+    assert isinstance(value, float) and value == pytest.approx(expected, rel=1e-5)
+    model.compile("sgd", "mse", metrics=["mae", "mse"])
+    assert model.metrics_names == ["loss"]  # metrics are built on the first batch
+    result = model.evaluate(x, y, batch_size=3)
+    assert model.metrics_names == ["loss", "mae", "mse"]
+    assert len(result) == 3 and result[0] == pytest.approx(expected, rel=1e-5)
+    assert result[2] == pytest.approx(expected, rel=1e-5)
+
+
+def test_accuracy_through_evaluate():
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]], np.float32)
+    model = Linear(2, 2)
+    model.variables[0].assign(np.eye(2))
+    model.variables[1].assign(np.zeros(2))
+    model.compile("sgd", losses.SparseCategoricalCrossentropy(from_logits=True), ["accuracy"])
+    _, accuracy = model.evaluate(x, np.array([0, 1, 1, 1]))
+    assert accuracy == pytest.approx(0.75)
+
+
+def test_predict_concatenates_batches():
+    x, _ = regression_data(10)
+    model = Linear(3, 1)
+    out = model.predict(x, batch_size=4)  # no compile needed
+    assert isinstance(out, np.ndarray) and out.shape == (10, 1)
+    np.testing.assert_allclose(out, x @ model.variables[0].numpy() + model.variables[1].numpy())
+
+
+def test_multiple_inputs():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(12, 2)).astype("float32"), rng.normal(size=(12, 3)).astype("float32")
+    y = a[:, :1] - b[:, 1:2]
+    model = TwoInputs()
+    model.compile(optimizers.SGD(0.1), "mse")
+    history = model.fit([a, b], y, batch_size=4, epochs=8, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0] / 2
+    assert model.predict([a, b], batch_size=5).shape == (12, 1)
+
+
+def test_multiple_outputs():
+    x, y = regression_data(12)
+    model = TwoOutputs(3, 1)
+    model.compile(optimizers.SGD(0.01), "mse", metrics=["mae"])
+    loss, mae_1, mae_2 = model.evaluate(x, [y, 2 * y])
+    out = x @ model.variables[0].numpy() + model.variables[1].numpy()
+    assert loss == pytest.approx(np.mean((out - y) ** 2) * 5, rel=1e-5)  # (o-y)^2 + 4(o-y)^2
+    assert model.metrics_names == ["loss", "output_1_mae", "output_2_mae"]
+    assert mae_2 == pytest.approx(2 * mae_1, rel=1e-5)
+    assert [p.shape for p in model.predict(x)] == [(12, 1), (12, 1)]
+
+
+# -- masking -----------------------------------------------------------------------------------
+
+
+def test_masked_loss_and_step_equal_the_unpadded_ones():
+    """Padded batch (B, T) with a mask == every real token as its own length-1 sequence."""
+    ids = np.array([[1, 2, 3, 0, 0], [4, 0, 0, 0, 0], [5, 1, 2, 4, 3]])
+    labels = np.array([[0, 1, 2, 0, 0], [1, 0, 0, 0, 0], [2, 2, 0, 1, 1]])
+    real = ids != 0
+    tokens, token_labels = ids[real][:, None], labels[real][:, None]  # (N, 1)
+
+    def one_step(x, y):
+        model = TokenClassifier()
+        model.compile(optimizers.SGD(0.5), losses.SparseCategoricalCrossentropy(from_logits=True))
+        loss_before = model.evaluate(x, y, batch_size=len(x))
+        model.fit(x, y, batch_size=len(x), epochs=1, verbose=0)
+        return loss_before, model.get_weights()
+
+    padded_loss, padded_weights = one_step(ids, labels)
+    token_loss, token_weights = one_step(tokens, token_labels)
+    assert padded_loss == pytest.approx(token_loss, rel=1e-6)
+    for a, b in zip(padded_weights, token_weights, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_masked_accuracy_through_evaluate():
+    ids = np.array([[1, 2, 0], [3, 0, 0]])
+    labels = np.array([[0, 1, 2], [1, 2, 2]])
+    model = TokenClassifier()
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizers.SGD(0.0), loss, metrics=["accuracy"])
+    model.variables[1].assign(np.zeros((4, 3)))  # all logits equal: argmax is class 0
+    loss, accuracy = model.evaluate(ids, labels)
+    assert accuracy == pytest.approx(1 / 3)  # real tokens: labels 0, 1, 1
+    assert loss == pytest.approx(np.log(3), rel=1e-6)
+
+
+# -- stateful layers ---------------------------------------------------------------------------
+
+
+class FakeStatefulLayer:
+    name = "lstm"
+    stateful = True
+
+    def __init__(self, batch_size):
+        self.stateful_batch_size = batch_size
+
+
+def test_stateful_data_size_must_be_a_multiple():
+    x, y = regression_data(10)
+    model = Linear(3, 1)
+    model.layers = [FakeStatefulLayer(4)]
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match=r"'lstm'.*batch size of 4.*10 samples"):
+        model.fit(x, y, batch_size=4, shuffle=False, verbose=0)
+    assert model.calls == []  # raised before training started
+    with pytest.raises(ValueError, match=r"fixed batch size of 4.*batch_size is 32"):
+        model.fit(x[:8], y[:8], verbose=0)
+    with pytest.raises(ValueError, match="validation data has 6 samples"):
+        model.fit(x[:8], y[:8], batch_size=4, validation_data=(x[:6], y[:6]), verbose=0)
+    with pytest.raises(ValueError, match="10 samples"):
+        model.predict(x, batch_size=4)
+    model.fit(x[:8], y[:8], batch_size=4, epochs=2, shuffle=False, verbose=0)
+    assert [len(a) for _, a in model.calls] == [4, 4, 4, 4]
+
+
+def test_stateful_without_fixed_batch_size_uses_batch_size():
+    x, y = regression_data(10)
+    model = Linear(3, 1)
+    nested = type("Nested", (), {"layers": [FakeStatefulLayer(None)]})()
+    model.layers = [nested]
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="batch size of 3.*10 samples"):
+        model.evaluate(x, y, batch_size=3)
+    model.evaluate(x, y, batch_size=5)
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def test_fit_before_compile():
+    x, y = regression_data(4)
+    with pytest.raises(NotCompiledError, match="compile"):
+        Linear(3, 1).fit(x, y)
+    # catchable as tf.keras 2 (RuntimeError) and Keras 3 (ValueError) raise it
+    for kind in (RuntimeError, ValueError):
+        with pytest.raises(kind):
+            Linear(3, 1).evaluate(x, y)
+
+
+def test_compile_without_loss():
+    x, y = regression_data(4)
+    model = Linear(3, 1)
+    model.compile("sgd")
+    with pytest.raises(ValueError, match="needs a loss"):
+        model.fit(x, y)
+
+
+def test_length_mismatch_names_both_sizes():
+    x, y = regression_data(10)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="x has 10, y has 7"):
+        model.fit(x, y[:7])
+    with pytest.raises(ValueError, match=r"same number of samples, got \[12, 11\]"):
+        TwoInputs().predict([np.zeros((12, 2)), np.zeros((11, 3))])
+
+
+def test_unknown_names_at_compile():
+    model = Linear(3, 1)
+    with pytest.raises(ValueError, match="Unknown loss 'msee'"):
+        model.compile("sgd", "msee")
+    with pytest.raises(ValueError, match="Unknown optimizer 'adamw'"):
+        model.compile("adamw", "mse")
+    with pytest.raises(ValueError, match="Unknown metric 'f1'"):
+        model.compile("sgd", "mse", metrics=["f1"])
+    with pytest.raises(TypeError, match="list"):
+        model.compile("sgd", "mse", metrics="accuracy")
+    with pytest.raises(TypeError, match="lr"):
+        model.compile("sgd", "mse", lr=0.1)
+
+
+def test_bad_arguments():
+    x, y = regression_data(10)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="batch_size"):
+        model.fit(x, y, batch_size=0)
+    with pytest.raises(ValueError, match="validation_split"):
+        model.fit(x, y, validation_split=1.5)
+    with pytest.raises(ValueError, match="validation_data"):
+        model.fit(x, y, validation_data=x)
+    with pytest.raises(ValueError, match="y is required"):
+        model.fit(x)
