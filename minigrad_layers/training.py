@@ -237,22 +237,24 @@ class Trainer:
 
     # -- stateful layers -----------------------------------------------------------------------
     def _stateful_layer(self):
-        """The first layer with ``stateful`` set, searching nested models and wrappers."""
+        """A stateful layer, preferring one whose batch size is already fixed; ``None`` when
+        there is none. Nested models and wrappers (``Bidirectional``) are searched inside."""
+        found = None
         pending = list(getattr(self, "layers", None) or [])
         while pending:
             layer = pending.pop(0)
-            if getattr(layer, "stateful", False):
-                return layer
-            pending.extend(getattr(layer, "layers", None) or [])
-            pending.extend(
-                sub
-                for sub in (
-                    getattr(layer, "forward_layer", None),
-                    getattr(layer, "backward_layer", None),
-                )
-                if sub is not None
-            )
-        return None
+            inner = [
+                *(getattr(layer, "layers", None) or []),
+                *(getattr(layer, name, None) for name in ("forward_layer", "backward_layer")),
+            ]
+            inner = [sub for sub in inner if sub is not None]
+            if inner:
+                pending.extend(inner)
+            elif getattr(layer, "stateful", False) and (
+                found is None or getattr(layer, "stateful_batch_size", None) is not None
+            ):
+                found = layer
+        return found
 
     def _check_stateful(self, n: int, batch_size: int, what: str) -> None:
         """A stateful layer runs on one fixed batch size: it must be the batch size used and
