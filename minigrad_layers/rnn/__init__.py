@@ -1,0 +1,22 @@
+"""Recurrent layers. Reading order: ``base.py`` (``RNN`` and the cell protocol), ``loop.py``
+(the time loop), ``protocol.py`` (state_size helpers), ``stacked.py``, ``bidirectional.py``."""
+
+from minigrad_layers.rnn.base import RNN
+from minigrad_layers.rnn.bidirectional import Bidirectional
+from minigrad_layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
+from minigrad_layers.rnn.layers import GRU, LSTM, SimpleRNN
+from minigrad_layers.rnn.loop import reading_weights_per_step
+from minigrad_layers.rnn.stacked import StackedRNNCells
+
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "Bidirectional",
+    "GRUCell",
+    "LSTMCell",
+    "SimpleRNN",
+    "SimpleRNNCell",
+    "StackedRNNCells",
+    "reading_weights_per_step",
+]

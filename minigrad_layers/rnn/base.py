@@ -1,0 +1,457 @@
+"""The generic recurrent layer ``RNN(cell)``: runs a cell over the time axis (tf.keras 2 semantics).
+
+Read :class:`RNN`'s docstring for the cell protocol, then ``loop.py`` for the time loop itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import minigrad as mg
+from minigrad.nest import flatten
+from minigrad_layers.layer import Layer
+from minigrad_layers.rnn import loop
+from minigrad_layers.rnn.protocol import (
+    build_cell,
+    call_accepts,
+    check_cell,
+    clone_cell,
+    initial_states,
+    is_multiple_state,
+    iter_cells,
+    output_shape,
+    pack_states,
+    reset_dropout_masks,
+    state_shapes,
+    zero_states,
+)
+from minigrad_layers.rnn.stacked import StackedRNNCells
+
+_UNROLL_UNKNOWN_TIME = (
+    "Cannot unroll a RNN if the time dimension is undefined. \n"
+    "- If using a Sequential model, specify the time dimension by passing an `input_shape` or "
+    "`batch_input_shape` argument to your first layer. If your first layer is an Embedding, you "
+    "can also use the `input_length` argument.\n"
+    "- If using the functional API, specify the time dimension by passing a `shape` or "
+    "`batch_shape` argument to your Input layer."
+)
+_STATEFUL_UNKNOWN_BATCH = (
+    "If a RNN is stateful, it needs to know its batch size. Specify the batch size of your input "
+    "tensors: \n"
+    "- If using a Sequential model, specify the batch size by passing a `batch_input_shape` "
+    "argument to your first layer.\n"
+    "- If using the functional API, specify the batch size by passing a `batch_shape` argument "
+    "to your Input layer."
+)
+
+
+class RNN(Layer):
+    """Base class for recurrent layers: runs ``cell`` over every time step of the input.
+
+    **The cell protocol.** Any object with a ``call`` method and a ``state_size`` attribute is a
+    cell; it need not be a ``Layer``, but a ``Layer`` cell has its weights tracked by the RNN
+    (and is built by it, on the step input shape).
+
+    * ``call(inputs_at_t, states_at_t, [training=...], [constants=...])`` returns
+      ``(output_at_t, new_states)``. ``inputs_at_t`` is one time step, ``(batch,) +
+      input_shape[2:]`` (so a 4-D input ``(batch, time, a, b)`` gives steps ``(batch, a, b)``).
+      ``states_at_t`` is always a list: ``[h]`` for a single state, else one entry per element of
+      ``state_size`` (a nested list for an element that is itself a list/tuple). ``new_states``
+      comes back in the same nesting (a bare Tensor is fine for a single state). ``training`` is
+      passed only if ``call`` names it, and ``constants`` (a list of Tensors, the same at every
+      step) only if ``call`` names it; the layer calls ``cell.call`` directly, not the Layer's
+      ``__call__``.
+    * ``state_size``: an int ``n`` (one state ``(batch, n)``), a ``TensorShape`` (one state with
+      several per-sample dimensions: ``TensorShape((u, 2))`` gives ``(batch, u, 2)``), or a
+      list/tuple of those, possibly nested (several states, in that order). As in Keras, a plain
+      tuple of ints means several flat states, never one multi-dimensional state.
+    * ``output_size`` (optional): an int or ``TensorShape``; when absent, the first state's size.
+    * ``get_initial_state(inputs=None, batch_size=None, dtype=None)`` (optional): the states to
+      start from when none are given; zeros otherwise.
+    * ``reset_dropout_mask()`` / ``reset_recurrent_dropout_mask()`` (optional): called at the
+      start of every layer call, so a cell can draw its dropout masks once per sequence.
+    * Weights are read through the cell's attributes at every ``call`` (the per-step weight reads
+      of ``loop.reading_weights_per_step`` rebind them).
+
+    Arguments: ``cell`` (a cell, or a list/tuple of cells meaning ``StackedRNNCells(cells)``),
+    ``return_sequences`` (return every step's output, ``(batch, time, out)``, instead of the last
+    one), ``return_state`` (also return the final states), ``go_backwards`` (process the input
+    from the last step to the first and return the sequence in that processing order),
+    ``stateful`` (keep the final states of a batch as the initial states of the next call),
+    ``unroll`` (accepted for Keras compatibility: both values give identical results; ``True``
+    always runs the per-step loop), ``time_major`` (inputs and outputs are ``(time, batch,
+    ...)``), ``zero_output_for_mask`` (masked steps output zeros instead of repeating the previous
+    output), ``truncate_gradient`` (None for full backpropagation through time, or an int ``k``:
+    the state carried into processing step ``t`` passes through ``mg.stop_gradient`` whenever
+    ``t > 0 and t % k == 0``; the forward pass is unchanged), plus the Layer arguments.
+
+    Call: ``rnn(inputs, mask=None, training=None, initial_state=None, constants=None)``.
+
+    * Returns the output, or with ``return_state`` the list ``[output, *states]`` where the
+      states are nested as ``states_at_t`` above; for stacked cells one entry per cell, in cell
+      order (``[out, h_simple, [h_lstm, c_lstm], h_gru]``). ``initial_state`` takes the same
+      nesting (a single Tensor for a single state); a flat list for stacked cells is an error.
+    * ``mask``: ``(batch, time)`` bool, True = keep; taken from the input Tensor's
+      ``_keras_mask`` when not given. The cell still runs at a masked step, but its result is
+      discarded: the states keep their previous values and the output repeats the previous
+      step's output ("before the first step" it is zeros, not the initial state); with
+      ``zero_output_for_mask`` the output is zeros, also the single returned output of a row
+      whose last step is masked. ``go_backwards`` reverses the mask with the input.
+    * Every step runs inside ``mg.name_scope(f"{name}/t{t}")``, t in processing order.
+
+    ``stateful=True``: the batch size is fixed by ``batch_input_shape`` / ``Input(batch_size=)``
+    when given, else by the first call (attribute ``stateful_batch_size``); another batch size
+    raises ``ValueError``. The kept states start from the cell's ``get_initial_state`` (else
+    zeros), are replaced by the (detached) final states after every call, are not weights, and
+    lose to an explicit ``initial_state``. ``reset_states(states=None)`` zeros them or sets them
+    from a flat list of arrays in state order.
+
+    >>> import minigrad as mg
+    >>> import minigrad_layers as mgl
+    >>> class Accumulator:  # a cell that is not a Layer: h_t = h_{t-1} + sum(x_t)
+    ...     state_size = 1
+    ...     def call(self, x, states):
+    ...         h = states[0] + mg.sum(x, axis=1, keepdims=True)
+    ...         return h, [h]
+    >>> layer = mgl.RNN(Accumulator(), return_sequences=True, return_state=True)
+    >>> seq, h = layer(mg.ones((2, 3, 4)))
+    >>> seq.shape, h.numpy().ravel().tolist()
+    ((2, 3, 1), [12.0, 12.0])
+    """
+
+    def __init__(
+        self,
+        cell,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        time_major: bool = False,
+        zero_output_for_mask: bool = False,
+        truncate_gradient: int | None = None,
+        **kwargs,
+    ):
+        if isinstance(cell, list | tuple):
+            cell = StackedRNNCells(cell)
+        check_cell(cell)
+        if truncate_gradient is not None and (
+            isinstance(truncate_gradient, bool)
+            or not isinstance(truncate_gradient, int | np.integer)
+            or truncate_gradient < 1
+        ):
+            raise ValueError(
+                "truncate_gradient must be None (full backpropagation through time) or a "
+                f"positive int (the chunk length in steps), received {truncate_gradient!r}"
+            )
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.time_major = bool(time_major)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.truncate_gradient = None if truncate_gradient is None else int(truncate_gradient)
+        self.supports_masking = True
+        self._cell_takes_training = call_accepts(cell, "training")
+        self._cell_takes_constants = call_accepts(cell, "constants")
+        self._kept_states = None  # stateful: flat list of Tensors (never weights)
+        self.stateful_batch_size = None
+        if self.stateful and self._batch_input_shape is not None:  # batch_input_shape=...
+            self.stateful_batch_size = self._batch_input_shape[self._axes()[0]]
+
+    # -- shapes ------------------------------------------------------------------------------
+    def _axes(self) -> tuple[int, int]:
+        """(batch axis, time axis) of the input."""
+        return (1, 0) if self.time_major else (0, 1)
+
+    def _check_input_shape(self, shape: tuple) -> None:
+        if len(shape) < 3:
+            layout = "(time, batch, features)" if self.time_major else "(batch, time, features)"
+            raise ValueError(
+                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected "
+                f"ndim >= 3 {layout}, found ndim={len(shape)}. Full shape received: "
+                f"{tuple(shape)}"
+            )
+        if self.unroll and shape[self._axes()[1]] is None:
+            raise ValueError(_UNROLL_UNKNOWN_TIME)
+
+    def build(self, input_shape) -> None:
+        """Build the cell on the step input shape ``(batch,) + input_shape[2:]``."""
+        shape = tuple(input_shape)
+        self._check_input_shape(shape)
+        batch = shape[self._axes()[0]]
+        if self.stateful and self.stateful_batch_size is None and batch is not None:
+            self.stateful_batch_size = batch
+        build_cell(self.cell, (batch, *shape[2:]))
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        """The output shape(s), nested like the call's return value (``None`` = unknown)."""
+        shape = tuple(input_shape)
+        self._check_input_shape(shape)
+        batch_axis, time_axis = self._axes()
+        batch, steps = shape[batch_axis], shape[time_axis]
+        out = output_shape(self.cell) or (None,)
+        if not self.return_sequences:
+            output = (batch, *out)
+        elif self.time_major:
+            output = (steps, batch, *out)
+        else:
+            output = (batch, steps, *out)
+        if not self.return_state:
+            return output
+        states = [(batch, *s) for s in state_shapes(self.cell.state_size)]
+        return [output, *pack_states(self.cell.state_size, states)]
+
+    def compute_mask(self, inputs, mask=None):
+        """The input mask for a returned sequence, else None; ``None`` for every state."""
+        if isinstance(mask, list):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self._pack([None] * self._num_states()))
+        return output_mask
+
+    # -- states ------------------------------------------------------------------------------
+    def _num_states(self) -> int:
+        return len(state_shapes(self.cell.state_size))
+
+    def _pack(self, flat: list) -> list:
+        return pack_states(self.cell.state_size, flat)
+
+    def _state_dtype(self) -> np.dtype:
+        return np.dtype(self.dtype or mg.floatx())
+
+    @property
+    def states(self) -> list:
+        """The kept states of a stateful layer, nested like ``initial_state`` (``None`` entries
+        before the first call, or on a layer that is not stateful)."""
+        if self._kept_states is None:
+            return self._pack([None] * self._num_states())
+        return self._pack(self._kept_states)
+
+    def get_initial_state(self, inputs) -> list:
+        """The states a call on ``inputs`` starts from when no ``initial_state`` is given (the
+        cell's ``get_initial_state``, else zeros), nested like ``initial_state``."""
+        inputs = inputs if isinstance(inputs, mg.Tensor) else mg.tensor(inputs)
+        batch = inputs.shape[self._axes()[0]]
+        return self._pack(initial_states(self.cell, batch, self._state_dtype()))
+
+    def reset_states(self, states=None) -> None:
+        """Zero the kept states (``states=None``) or set them from arrays given as a flat list in
+        state order. Only for stateful layers."""
+        if not self.stateful:
+            raise AttributeError(
+                f"Layer must be stateful. reset_states() was called on layer {self.name!r}, "
+                "which was created with stateful=False."
+            )
+        batch = self.stateful_batch_size
+        if batch is None:
+            raise ValueError(_STATEFUL_UNKNOWN_BATCH)
+        dtype = self._state_dtype()
+        if states is None:
+            self._kept_states = zero_states(self.cell.state_size, batch, dtype)
+            return
+        values = flatten(states) if isinstance(states, list | tuple) else [states]
+        shapes = [(batch, *s) for s in state_shapes(self.cell.state_size)]
+        if len(values) != len(shapes):
+            raise ValueError(
+                f"Layer {self.name} expects {len(shapes)} states, but it received "
+                f"{len(values)} state values. Input received: {states!r}"
+            )
+        kept = []
+        for i, (value, shape) in enumerate(zip(values, shapes, strict=True)):
+            array = np.array(np.asarray(value), dtype=dtype)
+            if array.shape != shape:
+                raise ValueError(
+                    f"State {i} is incompatible with layer {self.name}: expected "
+                    f"shape={shape}, found shape={array.shape}"
+                )
+            kept.append(mg.Tensor(array))
+        self._kept_states = kept
+
+    def _given_initial_state(self, initial_state, batch: int) -> list[mg.Tensor]:
+        """Check an explicit ``initial_state`` (nesting, count, shapes); return it flat."""
+        size = self.cell.state_size
+        shapes = [(batch, *s) for s in state_shapes(size)]
+        given = [initial_state] if not isinstance(initial_state, list | tuple) else initial_state
+        values = flatten(given)
+        if len(values) != len(shapes):
+            raise ValueError(
+                f"Layer {self.name} has {len(shapes)} states but was passed {len(values)} "
+                f"initial states (cell.state_size={size!r})."
+            )
+        expected = self._pack(list(range(len(shapes))))
+        if not _same_nesting(given, expected):
+            raise ValueError(
+                f"Layer {self.name}: initial_state must be nested like the states, one entry per "
+                f"cell, a list for a cell with several states: {_describe(expected)}; received "
+                f"{_describe(given)}."
+            )
+        dtype = self._state_dtype()
+        states = [_as_float_tensor(v, dtype) for v in values]
+        found = [s.shape for s in states]
+        if found != shapes:
+            raise ValueError(
+                "An `initial_state` was passed that is not compatible with `cell.state_size`. "
+                f"Received `state_spec`={found}; however `cell.state_size` is {size!r} "
+                f"(expected shapes {shapes} for a batch of {batch})"
+            )
+        return states
+
+    # -- the call ----------------------------------------------------------------------------
+    def _standardize_mask(self, mask, batch: int, steps: int) -> np.ndarray | None:
+        """The mask as a ``(batch, time)`` bool array, or None when it keeps every step."""
+        if mask is None:
+            return None
+        if isinstance(mask, list | tuple):  # masks of [inputs, *initial_states]: the first
+            mask = mask[0]
+            if mask is None:
+                return None
+        array = np.asarray(mask.numpy() if isinstance(mask, mg.Tensor) else mask).astype(bool)
+        if array.shape != (batch, steps):
+            raise ValueError(
+                f"Layer {self.name!r}: the mask must have shape (batch, timesteps) = "
+                f"{(batch, steps)}, the same for time_major inputs; received a mask of shape "
+                f"{array.shape}"
+            )
+        return None if array.all() else array
+
+    def _check_stateful_batch(self, batch: int) -> None:
+        if self.stateful_batch_size is None:
+            self.stateful_batch_size = batch
+        elif batch != self.stateful_batch_size:
+            raise ValueError(
+                "If an RNN is stateful, the batch size of the input sequences must be the same "
+                "as the batch size of the initial state. \n"
+                f"- Expected batch size: {self.stateful_batch_size}\n"
+                f"- Received batch size: {batch}"
+            )
+
+    def _step_function(self, step_kwargs: dict):
+        """``(x_t, flat_states) -> (y_t, flat_new_states)`` around ``cell.call``."""
+        cell_call = self.cell.call
+        size = self.cell.state_size
+        count = self._num_states()
+        single = not is_multiple_state(size)
+
+        def step(x_t, states):
+            output, new_states = cell_call(
+                x_t, states if single else pack_states(size, states), **step_kwargs
+            )
+            new_states = [new_states] if isinstance(new_states, mg.Tensor) else flatten(new_states)
+            if len(new_states) != count:
+                raise ValueError(
+                    f"The cell {type(self.cell).__name__} of layer {self.name!r} returned "
+                    f"{len(new_states)} states, but its state_size {size!r} has {count}"
+                )
+            return output, new_states
+
+        return step
+
+    def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
+        inputs = inputs if isinstance(inputs, mg.Tensor) else mg.tensor(inputs)
+        self._check_input_shape(inputs.shape)
+        if mask is None:
+            mask = inputs._keras_mask
+        batch_axis, time_axis = self._axes()
+        batch, steps = inputs.shape[batch_axis], inputs.shape[time_axis]
+        mask = self._standardize_mask(mask, batch, steps)
+        if self.stateful:
+            self._check_stateful_batch(batch)
+        if initial_state is not None:
+            states = self._given_initial_state(initial_state, batch)
+        elif self.stateful:
+            if self._kept_states is None:
+                self._kept_states = initial_states(self.cell, batch, self._state_dtype())
+            states = self._kept_states
+        else:
+            states = initial_states(self.cell, batch, self._state_dtype())
+
+        step_kwargs = {}
+        if constants is not None:
+            if not self._cell_takes_constants:
+                raise ValueError(
+                    "RNN cell does not support constants: the `call` of "
+                    f"{type(self.cell).__name__} has no `constants` argument"
+                )
+            constants = constants if isinstance(constants, list | tuple) else [constants]
+            step_kwargs["constants"] = [_as_float_tensor(c, self._state_dtype()) for c in constants]
+        if self._cell_takes_training:
+            step_kwargs["training"] = training
+        reset_dropout_masks(self.cell)
+
+        last_output, sequence, final_states = loop.scan(
+            self._step_function(step_kwargs),
+            inputs,
+            states,
+            name=self.name,
+            mask=mask,
+            time_major=self.time_major,
+            go_backwards=self.go_backwards,
+            zero_output_for_mask=self.zero_output_for_mask,
+            truncate_gradient=self.truncate_gradient,
+            return_sequences=self.return_sequences,
+            cells=iter_cells(self.cell),
+        )
+        if self.stateful:
+            self._kept_states = [mg.stop_gradient(s) for s in final_states]
+        output = sequence if self.return_sequences else last_output
+        if self.return_state:
+            return [output, *self._pack(final_states)]
+        return output
+
+    # -- config ------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """The constructor arguments. ``cell`` is the cell object itself: ``from_config`` makes
+        an unbuilt copy of it (from its own ``get_config`` when its class writes one, else with
+        ``copy.deepcopy``). Subclasses that build their own cell drop ``"cell"``."""
+        config = {
+            **super().get_config(),
+            "cell": self.cell,
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "time_major": self.time_major,
+            "truncate_gradient": self.truncate_gradient,
+        }
+        if self.zero_output_for_mask:
+            config["zero_output_for_mask"] = True
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """A new layer from ``get_config()``; the cell (when present) is copied, never shared."""
+        config = dict(config)
+        if "cell" in config:
+            config["cell"] = clone_cell(config["cell"])
+        return cls(**config)
+
+
+def _as_float_tensor(value, dtype: np.dtype) -> mg.Tensor:
+    """A Tensor of the layer's float dtype (a float Tensor of another dtype is cast, recorded)."""
+    if isinstance(value, mg.Tensor):
+        return mg.cast(value, dtype) if value.dtype.kind == "f" else value
+    return mg.tensor(np.asarray(value), dtype=dtype)
+
+
+def _same_nesting(given, expected) -> bool:
+    if isinstance(expected, list):
+        return (
+            isinstance(given, list | tuple)
+            and len(given) == len(expected)
+            and all(_same_nesting(g, e) for g, e in zip(given, expected, strict=True))
+        )
+    return not isinstance(given, list | tuple)
+
+
+def _describe(structure):
+    """A structure with every tensor replaced by its shape (for error messages)."""
+    if isinstance(structure, list | tuple):
+        return [_describe(s) for s in structure]
+    return getattr(structure, "shape", "state")
