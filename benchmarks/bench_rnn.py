@@ -1,0 +1,200 @@
+"""Time one training step of a recurrent layer: forward, backpropagation through time, SGD update.
+
+The model is the same everywhere: a recurrent layer (SimpleRNN or LSTM, H units) over a float32
+batch ``x (B, T, D)``, the loss ``mean(h_T ** 2)`` of its last output, and plain SGD
+``w -= 0.01 * dL/dw`` on its three weights. Implementations, measured in the same run:
+
+* ``minigrad``: ``mgl.SimpleRNN`` / ``mgl.LSTM`` under an ``mg.GradientTape``;
+* ``numpy``: the hand-written BPTT loops of ``tests/rnn/numpy_bptt.py`` (the tests check them
+  against the tape);
+* ``torch``: ``nn.RNN`` / ``nn.LSTM`` with ``torch.set_num_threads(2)``, when PyTorch is importable
+  (it is not a dependency of this project).
+
+Sizes: S = (B=32, T=50, D=16, H=64) and M = (B=64, T=100, D=64, H=128). Each step is run after a
+warm-up, several times; the medians and the ratios minigrad / numpy and minigrad / torch are
+printed. ``--profile`` also prints where minigrad's LSTM step spends its time (cProfile).
+
+    python benchmarks/bench_rnn.py [--profile]
+"""
+
+import os
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "2")
+
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import importlib.util  # noqa: E402
+import pstats  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import minigrad as mg  # noqa: E402
+import minigrad_layers as mgl  # noqa: E402
+
+SIZES = {"S": (32, 50, 16, 64), "M": (64, 100, 64, 128)}
+RUNS = {"S": 9, "M": 5}
+LEARNING_RATE = 0.01
+GATES = {"SimpleRNN": 1, "LSTM": 4}
+
+
+def load_numpy_reference():
+    path = Path(__file__).resolve().parent.parent / "tests" / "rnn" / "numpy_bptt.py"
+    spec = importlib.util.spec_from_file_location("numpy_bptt", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def initial_weights(model: str, D: int, H: int, seed: int = 0) -> list[np.ndarray]:
+    """Kernel (D, gH), recurrent kernel (H, gH), bias (gH,) in the Keras layout, float32."""
+    rng = np.random.default_rng(seed)
+    g = GATES[model]
+    return [
+        (rng.normal(size=(D, g * H)) / np.sqrt(D)).astype(np.float32),
+        (rng.normal(size=(H, g * H)) / np.sqrt(H)).astype(np.float32),
+        np.zeros(g * H, dtype=np.float32),
+    ]
+
+
+def median_ms(step, runs: int) -> float:
+    step()  # warm-up: compiles kernels, fills caches
+    step()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
+
+
+# -------------------------------------------------------------------------------------------------
+# the three implementations of one training step
+# -------------------------------------------------------------------------------------------------
+
+
+def minigrad_step(model: str, x: np.ndarray, weights: list[np.ndarray]):
+    layer = getattr(mgl, model)(weights[1].shape[0])
+    inputs = mg.tensor(x)
+    layer(inputs[:, :1])
+    layer.set_weights(weights)
+    params = layer.trainable_weights
+
+    def step():
+        with mg.GradientTape() as tape:
+            h = layer(inputs)  # (B, H), the last output
+            loss = mg.mean(h * h)
+        for w, g in zip(params, tape.gradient(loss, params), strict=True):
+            w.assign_sub(LEARNING_RATE * g.numpy())
+
+    return step
+
+
+def numpy_step(model: str, x: np.ndarray, weights: list[np.ndarray], ref):
+    W, U, b = (w.copy() for w in weights)
+    B, T = x.shape[:2]
+    H = U.shape[0]
+    h0 = np.zeros((B, H), dtype=np.float32)
+    dys = np.zeros((B, T, H), dtype=np.float32)
+
+    def step():
+        if model == "SimpleRNN":
+            ys, h, cache = ref.simple_rnn_forward(x, h0, W, U, b)
+            dys[:, -1] = 2.0 * h / h.size  # d mean(h²) / dh
+            _, _, dW, dU, db = ref.simple_rnn_backward(dys, np.zeros_like(h), cache)
+        else:
+            ys, h, c, cache = ref.lstm_forward(x, h0, h0, W, U, b)
+            dys[:, -1] = 2.0 * h / h.size
+            _, _, _, dW, dU, db = ref.lstm_backward(dys, np.zeros_like(h), np.zeros_like(c), cache)
+        for w, g in ((W, dW), (U, dU), (b, db)):
+            w -= np.float32(LEARNING_RATE) * g
+
+    return step
+
+
+def torch_step(model: str, x: np.ndarray, weights: list[np.ndarray], torch):
+    D, H = weights[0].shape[0], weights[1].shape[0]
+    net = (torch.nn.RNN if model == "SimpleRNN" else torch.nn.LSTM)(D, H, batch_first=True)
+    inputs = torch.from_numpy(x)
+    params = list(net.parameters())
+
+    def step():
+        out, _ = net(inputs)
+        loss = (out[:, -1] ** 2).mean()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= LEARNING_RATE * p.grad
+
+    return step
+
+
+def import_torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(2)
+    return torch
+
+
+# -------------------------------------------------------------------------------------------------
+
+
+def profile_minigrad(model: str, size: str) -> None:
+    B, T, D, H = SIZES[size]
+    x = np.random.default_rng(1).normal(size=(B, T, D)).astype(np.float32)
+    step = minigrad_step(model, x, initial_weights(model, D, H))
+    step()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(3):
+        step()
+    profiler.disable()
+    print(f"\ncProfile of 3 minigrad {model} steps at {size} (sorted by own time):")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", action="store_true", help="cProfile minigrad's steps")
+    args = parser.parse_args()
+
+    mg.set_floatx("float32")
+    ref = load_numpy_reference()
+    torch = import_torch()
+    print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'not installed'}")
+    header = f"{'size':4} {'model':9} {'numpy ms':>9} {'minigrad ms':>12} {'torch ms':>9}"
+    header += f" {'mg/numpy':>9} {'mg/torch':>9}"
+    print(header)
+    for size, (B, T, D, H) in SIZES.items():
+        x = np.random.default_rng(1).normal(size=(B, T, D)).astype(np.float32)
+        for model in ("SimpleRNN", "LSTM"):
+            weights = initial_weights(model, D, H)
+            steps = {
+                "numpy": numpy_step(model, x, weights, ref),
+                "minigrad": minigrad_step(model, x, weights),
+            }
+            if torch is not None:
+                steps["torch"] = torch_step(model, x, weights, torch)
+            times = {}
+            for name, step in steps.items():
+                time.sleep(0.5)  # let the previous library's idle threads settle
+                times[name] = median_ms(step, RUNS[size])
+            mg_ms = times["minigrad"]
+            torch_ms = times.get("torch", float("nan"))
+            print(
+                f"{size:4} {model:9} {times['numpy']:9.1f} {mg_ms:12.1f} {torch_ms:9.1f}"
+                f" {mg_ms / times['numpy']:9.2f} {mg_ms / torch_ms:9.2f}"
+            )
+    if args.profile:
+        for model in ("SimpleRNN", "LSTM"):
+            profile_minigrad(model, "M")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,491 @@
+"""The built-in recurrent cells: SimpleRNNCell, LSTMCell and GRUCell, with Keras weight layouts.
+
+A cell computes one time step; the RNN layer runs it over the sequence (see ``RNN`` for the
+protocol). Every cell follows the same plan, chosen so that a step records few ops on the tape:
+
+* one matmul for ``x_t @ kernel`` and one for ``h @ recurrent_kernel``, covering all the gates
+  at once (the gates are column blocks of one kernel, in the Keras gate order);
+* one bias add, then slices of the gate blocks and the elementwise update.
+
+Weights are read through the attributes (``self.kernel``, ...) on every call, never through a
+cached reference: the RNN's per-step weight reads (for BPTT inspection) rebind those attributes.
+
+Dropout (``dropout`` on the step input, ``recurrent_dropout`` on the carried ``h``) uses masks drawn
+once per RNN call and reused at every step (:class:`DropoutRNNCellMixin`). LSTM and GRU then use one
+mask per gate, as Keras does with ``implementation=1`` (which ``recurrent_dropout`` forces there):
+each gate reads its own masked copy of ``x_t`` and ``h``, so the fused matmuls become one per gate.
+
+>>> import minigrad as mg
+>>> import minigrad_layers as mgl
+>>> cell = mgl.LSTMCell(4)
+>>> x = mg.ones((2, 3))
+>>> cell.build(x.shape)
+>>> h, [h_, c] = cell.call(x, cell.get_initial_state(batch_size=2, dtype=x.dtype))
+>>> h.shape, c.shape, [w.shape for w in cell.weights]
+((2, 4), (2, 4), [(3, 16), (4, 16), (16,)])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import minigrad as mg
+from minigrad.dtypes import as_dtype
+from minigrad_layers import activations, initializers
+from minigrad_layers.layer import Layer
+
+__all__ = ["DropoutRNNCellMixin", "GRUCell", "LSTMCell", "SimpleRNNCell"]
+
+
+def _check_units(units) -> int:
+    if isinstance(units, bool) or not isinstance(units, int | np.integer) or units <= 0:
+        raise ValueError(
+            f"Received an invalid value for argument `units`, expected a positive integer, "
+            f"got {units!r}."
+        )
+    return int(units)
+
+
+def _check_rate(name: str, rate) -> float:
+    rate = float(rate)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(
+            f"`{name}` is the fraction of units to drop: expected a float in [0, 1), got {rate}."
+        )
+    return rate
+
+
+def _previous_states(states) -> list:
+    """The cell's states as a list (a bare Tensor is accepted for a one-state cell)."""
+    return list(states) if isinstance(states, list | tuple) else [states]
+
+
+def _zeros_state(cell, inputs, batch_size, dtype, count: int):
+    """``count`` zero states ``(batch, units)``: the body of ``get_initial_state``."""
+    if inputs is not None:
+        batch_size = inputs.shape[0]
+        dtype = inputs.dtype if dtype is None else dtype
+    if batch_size is None:
+        raise ValueError(
+            "batch_size and dtype cannot be None while constructing initial state: "
+            f"batch_size={batch_size}, dtype={dtype}"
+        )
+    dtype = cell.dtype if dtype is None else dtype
+    zeros = [mg.zeros((batch_size, cell.units), dtype=dtype) for _ in range(count)]
+    return zeros[0] if count == 1 else zeros
+
+
+class DropoutRNNCellMixin:
+    """Dropout masks that are sampled once per RNN call and reused at every step.
+
+    The RNN calls :meth:`reset_dropout_mask` and :meth:`reset_recurrent_dropout_mask` when a call
+    starts; the first step then draws fresh masks (inverted dropout: kept entries are
+    ``1 / (1 - rate)``, dropped ones 0) from ``mg.random.generator()``, and the later steps of the
+    call reuse them. Masks are constants, never recorded on a tape. They are only used when
+    ``training`` is truthy and ``0 < rate < 1``.
+
+    The class using the mixin sets ``self.dropout`` and ``self.recurrent_dropout`` and calls
+    :meth:`_init_dropout_masks` in its ``__init__``.
+    """
+
+    def _init_dropout_masks(self) -> None:
+        self._dropout_masks = None
+        self._recurrent_dropout_masks = None
+
+    def reset_dropout_mask(self) -> None:
+        """Forget the input masks: the next step draws new ones."""
+        self._dropout_masks = None
+
+    def reset_recurrent_dropout_mask(self) -> None:
+        """Forget the recurrent masks: the next step draws new ones."""
+        self._recurrent_dropout_masks = None
+
+    def get_dropout_mask_for_cell(self, inputs, training, count: int = 1):
+        """``count`` masks shaped like ``inputs`` (one per gate), or None when not dropping."""
+        if not training or self.dropout == 0.0:
+            return None
+        masks = self._dropout_masks
+        if masks is None or masks[0].shape != inputs.shape:
+            masks = self._dropout_masks = _draw_masks(self.dropout, inputs, count)
+        return masks
+
+    def get_recurrent_dropout_mask_for_cell(self, h, training, count: int = 1):
+        """``count`` masks shaped like the state ``h`` (one per gate), or None when not dropping."""
+        if not training or self.recurrent_dropout == 0.0:
+            return None
+        masks = self._recurrent_dropout_masks
+        if masks is None or masks[0].shape != h.shape:
+            masks = self._recurrent_dropout_masks = _draw_masks(self.recurrent_dropout, h, count)
+        return masks
+
+
+def _draw_masks(rate: float, like, count: int) -> list:
+    generator = mg.random.generator()
+    keep_scale = 1.0 / (1.0 - rate)
+    return [
+        mg.tensor(((generator.random(like.shape) >= rate) * keep_scale).astype(like.dtype))
+        for _ in range(count)
+    ]
+
+
+class _RecurrentCell(DropoutRNNCellMixin, Layer):
+    """What the three built-in cells share: arguments, validation, weights and config."""
+
+    _GATES = 1  # column blocks of the kernels
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = _check_units(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.dropout = _check_rate("dropout", dropout)
+        self.recurrent_dropout = _check_rate("recurrent_dropout", recurrent_dropout)
+        self._initializer_args = {  # for get_config: names stay names
+            "kernel_initializer": kernel_initializer,
+            "recurrent_initializer": recurrent_initializer,
+            "bias_initializer": bias_initializer,
+        }
+        self._init_dropout_masks()
+
+    @property
+    def state_size(self):
+        return self.units
+
+    @property
+    def output_size(self):
+        return self.units
+
+    def _build_kernels(self, input_shape, bias_shape, bias_initializer) -> None:
+        input_dim = int(input_shape[-1])
+        width = self._GATES * self.units
+        self.kernel = self.add_weight(
+            name="kernel", shape=(input_dim, width), initializer=self.kernel_initializer
+        )
+        self.recurrent_kernel = self.add_weight(
+            name="recurrent_kernel",
+            shape=(self.units, width),
+            initializer=self.recurrent_initializer,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(name="bias", shape=bias_shape, initializer=bias_initializer)
+        else:
+            self.bias = None
+        self.built = True
+
+    def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+        """Zeros ``(batch, units)``; ``batch_size`` and ``dtype`` come from ``inputs`` if given."""
+        return _zeros_state(self, inputs, batch_size, dtype, count=1)
+
+    def get_config(self) -> dict:
+        config = {
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            **self._initializer_args,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+        }
+        return {**super().get_config(), **config}
+
+
+class SimpleRNNCell(_RecurrentCell):
+    """The Elman cell: ``h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel)``.
+
+    Weights: ``kernel (input_dim, units)``, ``recurrent_kernel (units, units)``, ``bias (units,)``.
+    One state ``h`` (``state_size = units``); the output is ``h_t``.
+
+    Args: ``units`` (positive int), ``activation="tanh"``, ``use_bias=True``,
+    ``kernel_initializer="glorot_uniform"``, ``recurrent_initializer="orthogonal"``,
+    ``bias_initializer="zeros"``, ``dropout=0.0`` (on ``x_t``), ``recurrent_dropout=0.0`` (on
+    ``h_{t-1}``), and the Layer arguments (``name``, ``dtype``, ``trainable``).
+
+    >>> import minigrad as mg, minigrad_layers as mgl
+    >>> layer = mgl.RNN(mgl.SimpleRNNCell(4), return_sequences=True)
+    >>> layer(mg.ones((2, 5, 3))).shape
+    (2, 5, 4)
+    """
+
+    def build(self, input_shape) -> None:
+        self._build_kernels(input_shape, (self.units,), self.bias_initializer)
+
+    def call(self, inputs, states, training=None):
+        """One step: ``(x_t (B, in), [h (B, units)]) -> (h_t, [h_t])``."""
+        [h_prev] = _previous_states(states)
+        x_mask = self.get_dropout_mask_for_cell(inputs, training)
+        h_mask = self.get_recurrent_dropout_mask_for_cell(h_prev, training)
+        if x_mask is not None:
+            inputs = inputs * x_mask[0]
+        if h_mask is not None:
+            h_prev = h_prev * h_mask[0]
+        z = mg.matmul(inputs, self.kernel)  # (B, units)
+        if self.bias is not None:
+            z = z + self.bias
+        h = self.activation(z + mg.matmul(h_prev, self.recurrent_kernel))  # (B, units)
+        return h, ([h] if isinstance(states, list | tuple) else h)
+
+
+class LSTMCell(_RecurrentCell):
+    """Long short-term memory (Hochreiter & Schmidhuber 1997, with a forget gate).
+
+    The kernels hold four column blocks in the Keras gate order **i, f, c, o**: input gate,
+    forget gate, cell candidate, output gate. With ``σ = recurrent_activation`` (sigmoid) and
+    ``act = activation`` (tanh)::
+
+        z = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias      (B, 4 units): [z_i z_f z_c z_o]
+        i, f, o = σ(z_i), σ(z_f), σ(z_o);   g = act(z_c)
+        c_t = f * c_{t-1} + i * g
+        h_t = o * act(c_t)
+
+    Weights: ``kernel (input_dim, 4 units)``, ``recurrent_kernel (units, 4 units)``,
+    ``bias (4 units,)``. Two states ``[h, c]`` (``state_size = [units, units]``); the output is
+    ``h_t``. ``unit_forget_bias=True`` initialises the forget block of the bias to exactly ones
+    (the other blocks from ``bias_initializer``), so the cell starts by remembering.
+
+    Args: those of :class:`SimpleRNNCell` plus ``recurrent_activation="sigmoid"`` and
+    ``unit_forget_bias=True``. With ``dropout`` or ``recurrent_dropout``, each gate gets its own
+    mask (Keras ``implementation=1``).
+
+    >>> import minigrad as mg, minigrad_layers as mgl
+    >>> out, h, c = mgl.RNN(mgl.LSTMCell(4), return_state=True)(mg.ones((2, 5, 3)))
+    >>> out.shape, h.shape, c.shape
+    ((2, 4), (2, 4), (2, 4))
+    """
+
+    _GATES = 4
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias=True,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        **kwargs,
+    ):
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            **kwargs,
+        )
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    @property
+    def state_size(self):
+        return [self.units, self.units]
+
+    def build(self, input_shape) -> None:
+        bias_initializer = self.bias_initializer
+        if self.unit_forget_bias:
+            bias_initializer = _UnitForgetBias(self.bias_initializer, self.units)
+        self._build_kernels(input_shape, (4 * self.units,), bias_initializer)
+
+    def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+        """``[h, c]``: zeros ``(batch, units)`` each."""
+        return _zeros_state(self, inputs, batch_size, dtype, count=2)
+
+    def call(self, inputs, states, training=None):
+        """One step: ``(x_t (B, in), [h, c] (B, units) each) -> (h_t, [h_t, c_t])``."""
+        h_prev, c_prev = _previous_states(states)
+        u = self.units
+        x_masks = self.get_dropout_mask_for_cell(inputs, training, count=4)
+        h_masks = self.get_recurrent_dropout_mask_for_cell(h_prev, training, count=4)
+        if x_masks is None and h_masks is None:
+            z = mg.matmul(inputs, self.kernel) + mg.matmul(h_prev, self.recurrent_kernel)
+        else:
+            z = _per_gate_products(
+                inputs, x_masks, self.kernel, h_prev, h_masks, self.recurrent_kernel, u, gates=4
+            )
+        if self.bias is not None:
+            z = z + self.bias  # (B, 4u): z_i z_f z_c z_o
+        gates = self.recurrent_activation(z)  # (B, 4u); the c block of it goes unused
+        i, f, o = gates[:, :u], gates[:, u : 2 * u], gates[:, 3 * u :]  # (B, u) each
+        g = self.activation(z[:, 2 * u : 3 * u])  # (B, u)
+        c = f * c_prev + i * g
+        h = o * self.activation(c)
+        return h, [h, c]
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
+        config["unit_forget_bias"] = self.unit_forget_bias
+        return config
+
+
+class _UnitForgetBias:
+    """The LSTM bias initializer with ``unit_forget_bias``: ``[init(u), ones(u), init(2u)]``."""
+
+    def __init__(self, initializer, units: int):
+        self.initializer = initializer
+        self.units = units
+
+    def __call__(self, shape, dtype=None):
+        u, dtype = self.units, as_dtype(dtype)
+        blocks = [
+            np.asarray(self.initializer((u,), dtype=dtype)),
+            np.ones((u,), dtype=dtype),
+            np.asarray(self.initializer((2 * u,), dtype=dtype)),
+        ]
+        return np.concatenate(blocks).astype(dtype)  # (4u,): i, f, c, o
+
+
+class GRUCell(_RecurrentCell):
+    """Gated recurrent unit (Cho et al. 2014), in its two Keras variants.
+
+    The kernels hold three column blocks in the Keras gate order **z, r, h**: update gate, reset
+    gate, candidate. With ``σ = recurrent_activation`` (sigmoid) and ``act = activation`` (tanh)::
+
+        x_z, x_r, x_h = blocks of x_t @ kernel + b_in
+        z = σ(x_z + h_{t-1} @ U_z + b_rz),  r = σ(x_r + h_{t-1} @ U_r + b_rr)
+        reset_after=True  (default, TF2/cuDNN):  hh = act(x_h + r * (h_{t-1} @ U_h + b_rh))
+        reset_after=False (the 2014 paper):      hh = act(x_h + (r * h_{t-1}) @ U_h)
+        h_t = z * h_{t-1} + (1 - z) * hh         (computed as hh + z * (h_{t-1} - hh))
+
+    Weights: ``kernel (input_dim, 3 units)``, ``recurrent_kernel (units, 3 units)`` (``U_z U_r
+    U_h``), and ``bias (2, 3 units)`` when ``reset_after`` (row 0 the input bias ``b_in``, row 1
+    the recurrent bias ``b_r*``), else ``bias (3 units,)`` (input bias only, no ``b_r*``). One state
+    ``h``; the output is ``h_t``.
+
+    Args: those of :class:`SimpleRNNCell` plus ``recurrent_activation="sigmoid"`` and
+    ``reset_after=True``. With ``dropout`` or ``recurrent_dropout``, each gate gets its own mask
+    (Keras ``implementation=1``); the carried ``h_{t-1}`` in the last line is never masked.
+
+    >>> import minigrad as mg, minigrad_layers as mgl
+    >>> mgl.RNN(mgl.GRUCell(4, reset_after=False))(mg.ones((2, 5, 3))).shape
+    (2, 4)
+    """
+
+    _GATES = 3
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        reset_after=True,
+        **kwargs,
+    ):
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            **kwargs,
+        )
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.reset_after = bool(reset_after)
+
+    def build(self, input_shape) -> None:
+        bias_shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+        self._build_kernels(input_shape, bias_shape, self.bias_initializer)
+
+    def call(self, inputs, states, training=None):
+        """One step: ``(x_t (B, in), [h (B, units)]) -> (h_t, [h_t])``."""
+        [h_prev] = _previous_states(states)
+        u = self.units
+        kernel, recurrent_kernel, bias = self.kernel, self.recurrent_kernel, self.bias
+        x_masks = self.get_dropout_mask_for_cell(inputs, training, count=3)
+        h_masks = self.get_recurrent_dropout_mask_for_cell(h_prev, training, count=3)
+        input_bias = recurrent_bias = None
+        if bias is not None:
+            if self.reset_after:
+                input_bias, recurrent_bias = bias[0], bias[1]  # (3u,) each
+            else:
+                input_bias = bias
+
+        if x_masks is None:
+            xw = mg.matmul(inputs, kernel)  # (B, 3u): x_z x_r x_h
+        else:
+            xw = _per_gate_products(inputs, x_masks, kernel, None, None, None, u, gates=3)
+        if input_bias is not None:
+            xw = xw + input_bias
+
+        if self.reset_after:
+            if h_masks is None:
+                hu = mg.matmul(h_prev, recurrent_kernel)  # (B, 3u): h U_z, h U_r, h U_h
+            else:
+                hu = _per_gate_products(
+                    None, None, None, h_prev, h_masks, recurrent_kernel, u, gates=3
+                )
+            if recurrent_bias is not None:
+                hu = hu + recurrent_bias
+            zr = self.recurrent_activation((xw + hu)[:, : 2 * u])  # (B, 2u); sum of h blocks unused
+            z, r = zr[:, :u], zr[:, u:]  # (B, u) each
+            hh = self.activation(xw[:, 2 * u :] + r * hu[:, 2 * u :])  # (B, u)
+        else:
+            if h_masks is None:
+                hu = mg.matmul(h_prev, recurrent_kernel[:, : 2 * u])  # (B, 2u): h U_z, h U_r
+            else:
+                hu = _per_gate_products(
+                    None, None, None, h_prev, h_masks[:2], recurrent_kernel[:, : 2 * u], u, gates=2
+                )
+            zr = self.recurrent_activation(xw[:, : 2 * u] + hu)  # (B, 2u)
+            z, r = zr[:, :u], zr[:, u:]  # (B, u) each
+            h_for_candidate = h_prev if h_masks is None else h_prev * h_masks[2]  # (B, u)
+            recurrent_h = mg.matmul(r * h_for_candidate, recurrent_kernel[:, 2 * u :])  # (B, u)
+            hh = self.activation(xw[:, 2 * u :] + recurrent_h)  # (B, u)
+        h = hh + z * (h_prev - hh)
+        return h, ([h] if isinstance(states, list | tuple) else h)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
+        config["reset_after"] = self.reset_after
+        return config
+
+
+def _per_gate_products(x, x_masks, kernel, h, h_masks, recurrent_kernel, u, gates):
+    """The gate pre-activations with one dropout mask per gate (Keras ``implementation=1``).
+
+    Gate k reads ``x * x_masks[k]`` and ``h * h_masks[k]`` (unmasked where the masks are None)
+    against its column block ``k*u:(k+1)*u`` of the kernels; ``x`` or ``h`` may be None to leave
+    that product out. Returns the blocks joined into ``(B, gates * u)``, like the fused product.
+    """
+    blocks = []
+    for k in range(gates):
+        cols = slice(k * u, (k + 1) * u)
+        z = None
+        if x is not None:
+            x_k = x if x_masks is None else x * x_masks[k]
+            z = mg.matmul(x_k, kernel[:, cols])  # (B, u)
+        if h is not None:
+            h_k = h if h_masks is None else h * h_masks[k]
+            hz = mg.matmul(h_k, recurrent_kernel[:, cols])  # (B, u)
+            z = hz if z is None else z + hz
+        blocks.append(z)
+    return mg.concat(blocks, axis=1)  # (B, gates * u)

@@ -1,0 +1,71 @@
+"""The tf.keras 2.0 ``RNN`` docstring's example, with ``keras.`` replaced by ``mgl.`` and ``K.dot``
+by ``mg.dot``, runs as written and gives the shapes the docstring documents."""
+
+import numpy as np
+
+import minigrad as mg
+import minigrad_layers as mgl
+from minigrad_layers import RNN
+
+
+# First, let's define a RNN Cell, as a layer subclass.
+class MinimalRNNCell(mgl.layers.Layer):
+    def __init__(self, units, **kwargs):
+        self.units = units
+        self.state_size = units
+        super(MinimalRNNCell, self).__init__(**kwargs)  # noqa: UP008  (as in the seed)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer="uniform", name="kernel"
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, self.units), initializer="uniform", name="recurrent_kernel"
+        )
+        self.built = True
+
+    def call(self, inputs, states):
+        prev_output = states[0]
+        h = mg.dot(inputs, self.kernel)
+        output = h + mg.dot(prev_output, self.recurrent_kernel)
+        return output, [output]
+
+
+def test_single_cell_as_written():
+    # Let's use this cell in a RNN layer:
+    cell = MinimalRNNCell(32)
+    x = mgl.Input((None, 5))
+    layer = RNN(cell)
+    y = layer(x)
+
+    model = mgl.Model(x, y)
+    batch = np.random.default_rng(0).normal(size=(4, 7, 5)).astype("float32")
+    out = model.predict(batch)
+    assert out.shape == (4, 32)
+    assert [w.shape for w in layer.weights] == [(5, 32), (32, 32)]
+
+    # The same numbers by hand: h_t = x_t K + h_{t-1} R, h_0 = 0.
+    kernel, recurrent = (w.numpy() for w in layer.weights)
+    h = np.zeros((4, 32), dtype="float32")
+    for t in range(7):
+        h = batch[:, t] @ kernel + h @ recurrent
+    np.testing.assert_allclose(out, h, rtol=1e-4, atol=1e-5)
+
+
+def test_stacked_cells_as_written():
+    # Here's how to use the cell to build a stacked RNN:
+    cells = [MinimalRNNCell(32), MinimalRNNCell(64)]
+    x = mgl.Input((None, 5))
+    layer = RNN(cells)
+    y = layer(x)
+
+    out = mgl.Model(x, y).predict(np.ones((3, 6, 5), dtype="float32"))
+    assert out.shape == (3, 64)
+    assert [w.shape for w in layer.weights] == [(5, 32), (32, 32), (32, 64), (64, 64)]
+
+
+def test_symbolic_shapes_follow_the_seed():
+    x = mgl.Input((None, 5))
+    assert tuple(RNN(MinimalRNNCell(32))(x).shape) == (None, 32)
+    seq = RNN(MinimalRNNCell(8), return_sequences=True)(x)
+    assert tuple(seq.shape) == (None, None, 8)
