@@ -1,0 +1,251 @@
+"""Symbolic tensors and the graph that ``Model(inputs, outputs)`` replays.
+
+``Input(shape)`` returns a :class:`SymbolicTensor`: a shape (batch first, ``None`` where unknown)
+and a dtype, with no values. Calling a layer on symbolic tensors (anywhere in its arguments,
+e.g. ``initial_state=``) builds the layer from the input shapes, records a :class:`Node` (the
+layer and the call's arguments, with the symbolic tensors in place) and returns symbolic
+outputs. Their shapes come from ``layer.compute_output_shape`` when the layer defines it, else
+from two probes: ``call`` runs on zeros where every unknown size is 2, then 3, and the output
+sizes that changed are unknown. ``Model`` replays the nodes in order on concrete Tensors.
+
+>>> import minigrad_layers as mgl
+>>> x = mgl.Input((None, 5))
+>>> x.shape, x.dtype
+((None, None, 5), 'float32')
+>>> mgl.Dense(3)(x).shape
+(None, None, 3)
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+import minigrad as mg
+from minigrad.dtypes import as_dtype
+from minigrad.nest import flatten, pack_like
+from minigrad_layers import naming
+from minigrad_layers.layer import Layer, _building, shape_of
+
+__all__ = ["Input", "InputLayer", "Node", "SymbolicTensor"]
+
+
+class SymbolicTensor:
+    """A placeholder for a value a layer will produce when a Model runs: ``shape`` (a tuple,
+    batch first, ``None`` for unknown sizes), ``dtype`` (a string) and the node that makes it."""
+
+    __slots__ = ("shape", "dtype", "name", "_node")
+
+    def __init__(self, shape: tuple, dtype: str, name: str = ""):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.name = name
+        self._node: Node | None = None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<SymbolicTensor shape={self.shape} dtype={self.dtype} name={self.name!r}>"
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            f"{self!r} has no value: it only describes what a layer will produce inside a "
+            "Model. Compute with it by calling layers on it (wrap other operations in a Layer), "
+            "or call the Model on data"
+        )
+
+
+class Node:
+    """One recorded layer call: ``outputs = layer(*args, **kwargs)``, where ``args`` and
+    ``kwargs`` hold SymbolicTensors (and constants) in their original nesting."""
+
+    _counter = itertools.count()
+
+    def __init__(self, layer: Layer, args: tuple, kwargs: dict, outputs):
+        self.layer = layer
+        self.args = args
+        self.kwargs = kwargs
+        self.outputs = outputs
+        self.index = next(Node._counter)  # creation order is a topological order
+        leaves = flatten([list(args), kwargs])
+        self.input_tensors = [t for t in leaves if isinstance(t, SymbolicTensor)]
+        self.output_tensors = flatten(outputs)
+        for i, t in enumerate(self.output_tensors):
+            if t is not None:
+                t._node = t._node or self
+                t.name = t.name or (
+                    layer.name if len(self.output_tensors) == 1 else f"{layer.name}/{i}"
+                )
+        layer._inbound_nodes.append(self)
+
+    def __repr__(self) -> str:
+        return f"<Node {self.layer.name} #{self.index}>"
+
+
+class InputLayer(Layer):
+    """The layer behind an :func:`Input`: it has no weights and one node without inputs."""
+
+    def __init__(self, batch_shape: tuple, dtype=None, name: str | None = None):
+        super().__init__(name=name or naming.unique_name("input", zero_based=False), dtype=dtype)
+        self.built = True
+        self._batch_input_shape = tuple(batch_shape)
+        self.output = SymbolicTensor(batch_shape, self.dtype, self.name)
+        Node(self, (), {}, self.output)
+
+    def get_config(self) -> dict:
+        return {"batch_shape": self._batch_input_shape, "dtype": self.dtype, "name": self.name}
+
+
+def _check_dims(shape: tuple) -> tuple:
+    for d in shape:
+        if d is not None and (isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 0):
+            raise ValueError(
+                f"Input shape dimensions must be non-negative ints or None, received {shape}"
+            )
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def Input(  # noqa: N802  (Keras' name)
+    shape=None,
+    batch_size: int | None = None,
+    dtype=None,
+    name: str | None = None,
+    batch_shape=None,
+) -> SymbolicTensor:
+    """A symbolic input for a functional Model: ``shape`` excludes the batch dimension
+    (``batch_size``, default unknown), or ``batch_shape`` includes it. ``dtype`` defaults to
+    ``mg.floatx()``; use an integer dtype for token ids if you like (Embedding accepts both).
+
+    >>> Input((10,), batch_size=4, dtype="int64").shape
+    (4, 10)
+    """
+    if batch_shape is None:
+        if shape is None:
+            raise ValueError(
+                "Input needs `shape` (the per-sample shape, without the batch dimension) or "
+                "`batch_shape`; received neither"
+            )
+        shape = (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
+        batch_shape = (batch_size, *shape)
+    elif shape is not None or batch_size is not None:
+        raise ValueError(
+            f"Input takes either `shape` (with `batch_size`) or `batch_shape`, received "
+            f"shape={shape}, batch_size={batch_size}, batch_shape={batch_shape}"
+        )
+    dtype = mg.floatx() if dtype is None else as_dtype(dtype).name
+    return InputLayer(_check_dims(tuple(batch_shape)), dtype=dtype, name=name).output
+
+
+# -- structures ---------------------------------------------------------------------------------
+
+
+def map_structure(fn, structure):
+    """``fn`` applied to every leaf of nested lists, tuples and dicts (the nesting is kept)."""
+    if isinstance(structure, list):
+        return [map_structure(fn, x) for x in structure]
+    if isinstance(structure, tuple):
+        return tuple(map_structure(fn, x) for x in structure)
+    if isinstance(structure, dict):
+        return {k: map_structure(fn, v) for k, v in structure.items()}
+    return fn(structure)
+
+
+def is_shape(value) -> bool:
+    if hasattr(value, "as_list"):  # a TensorShape
+        return True
+    return isinstance(value, tuple | list) and all(
+        d is None or (isinstance(d, int | np.integer) and not isinstance(d, bool)) for d in value
+    )
+
+
+def flatten_shapes(shapes) -> list:
+    """The shapes in a nested list of shapes, in order."""
+    if is_shape(shapes):
+        return [tuple(shapes)]
+    return [s for item in shapes for s in flatten_shapes(item)]
+
+
+def specs_from_shapes(shapes, dtype: str):
+    """SymbolicTensors mirroring ``shapes``: a shape is a tuple (or TensorShape) of ints and
+    None; containers (lists, tuples of shapes) become lists."""
+    if shapes is None:
+        return None
+    if is_shape(shapes):
+        return SymbolicTensor(tuple(None if d is None else int(d) for d in shapes), dtype)
+    return [specs_from_shapes(s, dtype) for s in shapes]
+
+
+def shapes_of_specs(specs):
+    """The shapes of (nested) SymbolicTensors, nested alike."""
+    return map_structure(lambda t: None if t is None else t.shape, specs)
+
+
+def placeholders(shapes, dtype: str):
+    """SymbolicTensors for ``shapes`` as ``build`` receives them (a tuple or a list of them)."""
+    if is_shape(shapes):
+        return SymbolicTensor(tuple(shapes), dtype)
+    return [placeholders(s, dtype) for s in shapes]
+
+
+# -- calling a layer symbolically ---------------------------------------------------------------
+
+
+def probe(layer: Layer, inputs, args: tuple, kwargs: dict):
+    """Symbolic outputs found by running ``layer`` twice on zeros, with the unknown sizes set to
+    2 and then 3: output sizes that differ between the runs are unknown."""
+    runs = []
+    for size in (2, 3):
+
+        def concrete(leaf, size=size):
+            if not isinstance(leaf, SymbolicTensor):
+                return leaf
+            shape = tuple(size if d is None else d for d in leaf.shape)
+            return mg.zeros(shape, dtype=leaf.dtype)
+
+        runs.append(
+            layer(
+                map_structure(concrete, inputs),
+                *map_structure(concrete, args),
+                **map_structure(concrete, kwargs),
+            )
+        )
+    first, second = (flatten(run) for run in runs)
+    if len(first) != len(second):
+        raise ValueError(
+            f"Layer {layer.name!r} returned {len(first)} and then {len(second)} outputs for "
+            "inputs that differ only in their unknown sizes; define compute_output_shape"
+        )
+    specs = []
+    for a, b in zip(first, second, strict=True):
+        if a is None:
+            specs.append(None)
+            continue
+        a, b = np.asarray(a), np.asarray(b)
+        if a.ndim != b.ndim:
+            raise ValueError(
+                f"Layer {layer.name!r} returned outputs of different ranks {a.shape} and "
+                f"{b.shape} for inputs that differ only in their unknown sizes"
+            )
+        shape = tuple(m if m == n else None for m, n in zip(a.shape, b.shape, strict=True))
+        specs.append(SymbolicTensor(shape, a.dtype.name))
+    return pack_like(runs[0], specs)
+
+
+def symbolic_call(layer: Layer, inputs, args: tuple, kwargs: dict):
+    """``layer(inputs, *args, **kwargs)`` with SymbolicTensors among the arguments: build the
+    layer, infer the outputs and record a Node."""
+    _building.append(layer)
+    try:
+        if not layer.built:
+            layer._maybe_build(inputs)
+        if type(layer).compute_output_shape is not Layer.compute_output_shape:
+            outputs = specs_from_shapes(layer.compute_output_shape(shape_of(inputs)), layer.dtype)
+        else:
+            outputs = probe(layer, inputs, args, kwargs)
+    finally:
+        _building.pop()
+    Node(layer, (inputs, *args), dict(kwargs), outputs)
+    return outputs
