@@ -9,7 +9,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.nest import flatten
-from minigrad_layers.layer import Layer
+from minigrad_layers.layer import Layer, _as_tensors
 from minigrad_layers.rnn import loop
 from minigrad_layers.rnn.protocol import (
     build_cell,
@@ -212,7 +212,7 @@ class RNN(Layer):
             mask = mask[0]
         output_mask = mask if self.return_sequences else None
         if self.return_state:
-            return [output_mask] + [None] * len(self._pack([None] * self._num_states()))
+            return [output_mask] + [None] * len(self.states)
         return output_mask
 
     # -- states ------------------------------------------------------------------------------
@@ -221,9 +221,6 @@ class RNN(Layer):
 
     def _pack(self, flat: list) -> list:
         return pack_states(self.cell.state_size, flat)
-
-    def _state_dtype(self) -> np.dtype:
-        return np.dtype(self.dtype or mg.floatx())
 
     @property
     def states(self) -> list:
@@ -238,7 +235,7 @@ class RNN(Layer):
         cell's ``get_initial_state``, else zeros), nested like ``initial_state``."""
         inputs = inputs if isinstance(inputs, mg.Tensor) else mg.tensor(inputs)
         batch = inputs.shape[self._axes()[0]]
-        return self._pack(initial_states(self.cell, batch, self._state_dtype()))
+        return self._pack(initial_states(self.cell, batch, self.dtype))
 
     def reset_states(self, states=None) -> None:
         """Zero the kept states (``states=None``) or set them from arrays given as a flat list in
@@ -251,7 +248,7 @@ class RNN(Layer):
         batch = self.stateful_batch_size
         if batch is None:
             raise ValueError(_STATEFUL_UNKNOWN_BATCH)
-        dtype = self._state_dtype()
+        dtype = self.dtype
         if states is None:
             self._kept_states = zero_states(self.cell.state_size, batch, dtype)
             return
@@ -284,15 +281,14 @@ class RNN(Layer):
                 f"Layer {self.name} has {len(shapes)} states but was passed {len(values)} "
                 f"initial states (cell.state_size={size!r})."
             )
-        expected = self._pack(list(range(len(shapes))))
+        expected = self._pack(shapes)
         if not _same_nesting(given, expected):
             raise ValueError(
                 f"Layer {self.name}: initial_state must be nested like the states, one entry per "
-                f"cell, a list for a cell with several states: {_describe(expected)}; received "
-                f"{_describe(given)}."
+                f"cell, a list for a cell with several states: expected {expected}; received "
+                f"{_shapes_of(given)}."
             )
-        dtype = self._state_dtype()
-        states = [_as_float_tensor(v, dtype) for v in values]
+        states = [_as_tensors(v, self.dtype) for v in values]
         found = [s.shape for s in states]
         if found != shapes:
             raise ValueError(
@@ -366,10 +362,10 @@ class RNN(Layer):
             states = self._given_initial_state(initial_state, batch)
         elif self.stateful:
             if self._kept_states is None:
-                self._kept_states = initial_states(self.cell, batch, self._state_dtype())
+                self._kept_states = initial_states(self.cell, batch, self.dtype)
             states = self._kept_states
         else:
-            states = initial_states(self.cell, batch, self._state_dtype())
+            states = initial_states(self.cell, batch, self.dtype)
 
         step_kwargs = {}
         if constants is not None:
@@ -379,11 +375,14 @@ class RNN(Layer):
                     f"{type(self.cell).__name__} has no `constants` argument"
                 )
             constants = constants if isinstance(constants, list | tuple) else [constants]
-            step_kwargs["constants"] = [_as_float_tensor(c, self._state_dtype()) for c in constants]
+            step_kwargs["constants"] = [_as_tensors(c, self.dtype) for c in constants]
         if self._cell_takes_training:
             step_kwargs["training"] = training
         reset_dropout_masks(self.cell)
 
+        # The one place where the sequence is processed: a fused path for built-in cells (one
+        # record for the whole sequence) would branch off here when not self.unroll and not
+        # loop.reads_weights_per_step(); the per-step scan stays its reference.
         last_output, sequence, final_states = loop.scan(
             self._step_function(step_kwargs),
             inputs,
@@ -433,14 +432,8 @@ class RNN(Layer):
         return cls(**config)
 
 
-def _as_float_tensor(value, dtype: np.dtype) -> mg.Tensor:
-    """A Tensor of the layer's float dtype (a float Tensor of another dtype is cast, recorded)."""
-    if isinstance(value, mg.Tensor):
-        return mg.cast(value, dtype) if value.dtype.kind == "f" else value
-    return mg.tensor(np.asarray(value), dtype=dtype)
-
-
 def _same_nesting(given, expected) -> bool:
+    """Whether ``given`` has the list nesting of ``expected`` (whose leaves are shape tuples)."""
     if isinstance(expected, list):
         return (
             isinstance(given, list | tuple)
@@ -450,8 +443,8 @@ def _same_nesting(given, expected) -> bool:
     return not isinstance(given, list | tuple)
 
 
-def _describe(structure):
-    """A structure with every tensor replaced by its shape (for error messages)."""
+def _shapes_of(structure):
+    """A nested list/tuple of tensors with every tensor replaced by its shape."""
     if isinstance(structure, list | tuple):
-        return [_describe(s) for s in structure]
-    return getattr(structure, "shape", "state")
+        return [_shapes_of(s) for s in structure]
+    return np.shape(structure)

@@ -4,13 +4,12 @@ A cell's ``state_size`` is an int, a ``TensorShape``, or a list/tuple of those (
 Inside the time loop the states travel as a *flat* list of Tensors, in depth-first order; they are
 packed into the user-facing nesting only to call a cell and to return them:
 
-* ``state_size=4``                   -> flat ``[h]``,        packed ``[h]``
-* ``state_size=[4, 2]``              -> flat ``[h, m]``,     packed ``[h, m]``
-* ``state_size=(3, [4, 4], 2)``      -> flat ``[a, b, c, d]``, packed ``[a, [b, c], d]``
+* ``state_size=4``              -> flat ``[h]``,          packed ``[h]``
+* ``state_size=[4, 2]``         -> flat ``[h, m]``,       packed ``[h, m]``
+* ``state_size=(3, [4, 4], 2)`` -> flat ``[a, b, c, d]``, packed ``[a, [b, c], d]``
   (stacked cells: one entry per cell, a list for a cell with a list/tuple ``state_size``)
 
->>> from minigrad_layers.layer import Layer
-from minigrad_layers.tensor_shape import TensorShape
+>>> from minigrad_layers.tensor_shape import TensorShape
 >>> state_shapes((3, [4, TensorShape((2, 5))]))
 [(3,), (4,), (2, 5)]
 >>> pack_states((3, [4, 4]), ["a", "b", "c"])
