@@ -51,6 +51,10 @@ class Bidirectional(Layer):
                 '{"sum", "mul", "ave", "concat", None}'
             )
         super().__init__(**kwargs)
+        # Unbuilt copies for get_config: bookkeeping, not sub-layers to track.
+        self.__dict__["_templates"] = tuple(
+            None if t is None else _copy(t, t.name) for t in (layer, backward_layer)
+        )
         self.forward_layer = _copy(layer, f"forward_{layer.name}")
         if backward_layer is None:
             backward = _copy(layer, f"backward_{layer.name}", go_backwards=not layer.go_backwards)
@@ -105,6 +109,17 @@ class Bidirectional(Layer):
             self.forward_layer._pack(flat[:n_forward]),
             self.backward_layer._pack(flat[n_forward:]),
         )
+
+    def get_config(self) -> dict:
+        """``layer`` (and a given ``backward_layer``) are fresh unbuilt copies of the layers
+        this wrapper was made from."""
+        layer, backward = (None if t is None else _copy(t, t.name) for t in self._templates)
+        return {
+            **super().get_config(),
+            "layer": layer,
+            "merge_mode": self.merge_mode,
+            "backward_layer": backward,
+        }
 
     # -- shapes --------------------------------------------------------------------------------
     def build(self, input_shape) -> None:

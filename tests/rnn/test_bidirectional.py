@@ -48,11 +48,12 @@ def test_copies_names_and_weight_order():
     assert bi.forward_layer.name == "forward_enc" and bi.backward_layer.name == "backward_enc"
     assert bi.forward_layer.cell is not layer.cell and bi.backward_layer.cell is not layer.cell
     assert not bi.forward_layer.go_backwards and bi.backward_layer.go_backwards
+    f, b = bi.forward_layer.cell.name, bi.backward_layer.cell.name
     assert [w.name for w in bi.weights] == [
-        f"{bi.name}/forward_enc/minimal_rnn_cell/kernel",
-        f"{bi.name}/forward_enc/minimal_rnn_cell/recurrent_kernel",
-        f"{bi.name}/backward_enc/minimal_rnn_cell/kernel",
-        f"{bi.name}/backward_enc/minimal_rnn_cell/recurrent_kernel",
+        f"{bi.name}/forward_enc/{f}/kernel",
+        f"{bi.name}/forward_enc/{f}/recurrent_kernel",
+        f"{bi.name}/backward_enc/{b}/kernel",
+        f"{bi.name}/backward_enc/{b}/recurrent_kernel",
     ]
     assert not layer.built  # the wrapped layer itself is only a template
 
@@ -211,3 +212,19 @@ def test_errors():
     bi = Bidirectional(RNN(TwoStateCell(2, 2)))
     with pytest.raises(ValueError, match="4 states"):
         bi(_x(1, 2, 2), initial_state=[np.zeros((1, 2))] * 3)
+
+
+def test_config_round_trip():
+    bi = Bidirectional(RNN(MinimalRNNCell(3), return_sequences=True, name="enc"), merge_mode="sum")
+    bi(_x(2, 4, 5))
+    copy = Bidirectional.from_config({**bi.get_config(), "name": "bi_copy"})
+    assert copy.forward_layer.name == "forward_enc" and copy.merge_mode == "sum"
+    assert copy(_x(2, 4, 5)).shape == (2, 4, 3) and copy.weights[0] is not bi.weights[0]
+    assert copy.weights[0].name == f"bi_copy/forward_enc/{copy.forward_layer.cell.name}/kernel"
+    given = Bidirectional(
+        RNN(MinimalRNNCell(3), name="f"),
+        backward_layer=RNN(TwoStateCell(2, 2), go_backwards=True, name="b"),
+    )
+    config = given.get_config()
+    assert config["backward_layer"].name == "b" and config["layer"].name == "f"
+    assert Bidirectional.from_config(config).backward_layer.name == "backward_b"

@@ -137,7 +137,8 @@ def test_layer_cell_weights_are_tracked_and_named():
     layer(np.ones((2, 3, 5), dtype="float32"))
     assert [tuple(w.shape) for w in layer.weights] == [(5, 4), (4, 4)]
     assert layer.name.startswith("rnn")
-    assert [w.name.split("/")[-1] for w in layer.weights] == ["kernel", "recurrent_kernel"]
+    prefix = f"{layer.name}/{layer.cell.name}"
+    assert [w.name for w in layer.weights] == [f"{prefix}/kernel", f"{prefix}/recurrent_kernel"]
 
 
 def test_go_backwards_returns_processing_order():
