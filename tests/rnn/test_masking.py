@@ -197,3 +197,19 @@ def test_gradcheck_with_mask(go_backwards, zero_output):
         return mg.sum(seq * cot_seq) + mg.sum(h * cot_h)
 
     mg.gradcheck(f, [x, h0, *weights])
+
+
+def test_embedding_mask_zero_feeds_the_rnn_and_sequences_keep_it():
+    from minigrad_layers.core import Embedding
+
+    ids = np.array([[3, 1, 4, 0], [5, 0, 0, 0]])
+    embedded = Embedding(7, 3, mask_zero=True)(ids)
+    layer = RNN(TwoStateCell(3, 2), return_sequences=True)
+    seq = layer(embedded)
+    mask = ids != 0
+    np.testing.assert_array_equal(seq._keras_mask.numpy(), mask)
+    expected = RNN(layer.cell, return_sequences=True)(mg.tensor(embedded.numpy()), mask=mask)
+    np.testing.assert_array_equal(seq.numpy(), expected.numpy())
+    last = RNN(layer.cell)(embedded)
+    assert last._keras_mask is None
+    np.testing.assert_array_equal(last.numpy(), seq.numpy()[:, -1])
