@@ -1,11 +1,12 @@
-"""The Trainer mixin: fit / evaluate / predict on small hand-written models that only use mg
-(the end-to-end tests with real layers are at the bottom)."""
+"""The Trainer mixin: fit / evaluate / predict, first on small hand-written models that only use
+mg, then end to end with real layers (at the bottom)."""
 
 import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad_layers import callbacks, losses, optimizers
+import minigrad_layers as mgl
+from minigrad_layers import callbacks, losses, optimizers, rnn
 from minigrad_layers.training import NotCompiledError, Trainer
 
 # -- stand-in models --------------------------------------------------------------------------
@@ -447,3 +448,141 @@ def test_bad_arguments():
         model.fit(x, y, validation_data=x)
     with pytest.raises(ValueError, match="y is required"):
         model.fit(x)
+
+
+# -- end to end with real layers -------------------------------------------------------------
+
+
+def test_sequential_learns_a_synthetic_task():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 4)).astype(np.float32)
+    y = (np.sin(x[:, :1]) + 0.5 * x[:, 1:2] * x[:, 2:3]).astype(np.float32)
+    model = mgl.Sequential([mgl.Dense(16, activation="tanh"), mgl.Dense(1)])
+    model.compile(optimizer=optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    initial = model.evaluate(x[:192], y[:192])[0]
+    history = model.fit(x, y, batch_size=32, epochs=20, validation_split=0.25, verbose=0)
+    assert sorted(history.history) == ["loss", "mae", "val_loss", "val_mae"]
+    assert all(len(values) == 20 for values in history.history.values())
+    assert history.history["loss"][-1] < initial / 2
+    assert model.evaluate(x[:192], y[:192])[0] < initial / 2
+
+
+def test_classification_with_accuracy():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(200, 2)).astype(np.float32)
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)  # XOR-like quadrants
+    model = mgl.Sequential([mgl.Dense(16, activation="relu"), mgl.Dense(2)])
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizers.Adam(0.03), loss, metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=20, epochs=30, verbose=0)
+    assert history.history["accuracy"][-1] > 0.9
+    probabilities = model.predict(x)
+    assert probabilities.shape == (200, 2)
+    predicted = np.argmax(probabilities, axis=1)
+    assert np.mean(predicted == y) == pytest.approx(model.evaluate(x, y)[1])
+
+
+def test_early_stopping_restores_best_weights_of_a_real_model():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(64, 3)).astype(np.float32)
+    y = x @ np.array([[1.0], [2.0], [3.0]], np.float32)
+    model = mgl.Sequential([mgl.Dense(1)])
+    model.compile(optimizers.SGD(0.05), "mse")
+    snapshots = []
+
+    class Snapshot(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            snapshots.append(self.model.get_weights())
+
+    stop = callbacks.EarlyStopping(patience=2, restore_best_weights=True)
+    # the validation targets have the opposite sign: the better the fit, the worse val_loss
+    history = model.fit(
+        x, y, epochs=30, validation_data=(x, -y), verbose=0, callbacks=[Snapshot(), stop]
+    )
+    val = history.history["val_loss"]
+    best = int(np.argmin(val))
+    assert len(val) == best + 3 < 30 and stop.best_epoch == best
+    for restored, saved in zip(model.get_weights(), snapshots[best], strict=True):
+        np.testing.assert_array_equal(restored, saved)
+
+
+def _token_models(sequence_layer):
+    """Two copies (same weights) of Embedding(mask_zero) -> [sequence layer] -> Dense."""
+    built = []
+    for _ in range(2):
+        layers = [mgl.Embedding(7, 4, mask_zero=True)]
+        if sequence_layer:
+            layers.append(rnn.LSTM(5, return_sequences=True))
+        layers.append(mgl.Dense(3))
+        model = mgl.Sequential(layers)
+        model.compile(optimizers.SGD(0.5), losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.predict(np.array([[1, 2]]))  # build
+        built.append(model)
+    built[1].set_weights(built[0].get_weights())
+    return built
+
+
+def _loss_and_grads(model, x, y):
+    with mg.GradientTape() as tape:
+        loss = model.loss(y, model(mg.tensor(x), training=True))
+    return float(loss), [g.numpy() for g in tape.gradient(loss, model.trainable_weights)]
+
+
+PADDED_IDS = np.array([[1, 2, 3, 0, 0], [4, 0, 0, 0, 0], [5, 1, 2, 6, 3]])
+PADDED_LABELS = np.array([[0, 1, 2, 2, 2], [1, 0, 0, 0, 0], [2, 2, 0, 1, 1]])
+
+
+def test_masked_loss_equals_unpadded_loss_embedding_dense():
+    padded_model, token_model = _token_models(sequence_layer=False)
+    real = PADDED_IDS != 0
+    tokens, token_labels = PADDED_IDS[real][:, None], PADDED_LABELS[real][:, None]  # (N, 1)
+    padded_loss, padded_grads = _loss_and_grads(padded_model, PADDED_IDS, PADDED_LABELS)
+    token_loss, token_grads = _loss_and_grads(token_model, tokens, token_labels)
+    assert padded_loss == pytest.approx(token_loss, rel=1e-6)
+    for a, b in zip(padded_grads, token_grads, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    # and through fit: one full-batch step leaves the two models with the same weights
+    padded_model.fit(PADDED_IDS, PADDED_LABELS, batch_size=3, verbose=0)
+    token_model.fit(tokens, token_labels, batch_size=len(tokens), verbose=0)
+    for a, b in zip(padded_model.get_weights(), token_model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_masked_loss_equals_unpadded_loss_through_an_lstm():
+    padded_model, single_model = _token_models(sequence_layer=True)
+    lengths = (PADDED_IDS != 0).sum(axis=1)
+    padded_loss, padded_grads = _loss_and_grads(padded_model, PADDED_IDS, PADDED_LABELS)
+    # each sequence alone, unpadded; the masked mean is the mean over all real tokens
+    total, n_tokens = 0.0, lengths.sum()
+    grads = [np.zeros_like(g) for g in padded_grads]
+    for ids, labels, length in zip(PADDED_IDS, PADDED_LABELS, lengths, strict=True):
+        loss, seq_grads = _loss_and_grads(single_model, ids[None, :length], labels[None, :length])
+        total += loss * length / n_tokens
+        grads = [g + s * length / n_tokens for g, s in zip(grads, seq_grads, strict=True)]
+    assert padded_loss == pytest.approx(total, rel=1e-5)
+    for a, b in zip(padded_grads, grads, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_stateful_lstm_needs_a_dividing_batch_size():
+    model = mgl.Sequential([rnn.LSTM(4, stateful=True, batch_input_shape=(4, 5, 3)), mgl.Dense(1)])
+    model.compile("adam", "mse")
+    x, y = np.zeros((10, 5, 3), np.float32), np.zeros((10, 1), np.float32)
+    with pytest.raises(ValueError, match=r"batch size of 4.*10 samples"):
+        model.fit(x, y, batch_size=4, shuffle=False, verbose=0)
+    history = model.fit(x[:8], y[:8], batch_size=4, epochs=2, shuffle=False, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert model.predict(x[:8], batch_size=4).shape == (8, 1)
+
+
+def test_functional_model_with_two_inputs():
+    rng = np.random.default_rng(3)
+    a_in, b_in = mgl.Input((2,)), mgl.Input((3,))
+    out = mgl.Dense(1)(mgl.Concatenate()([mgl.Dense(4, activation="tanh")(a_in), b_in]))
+    model = mgl.Model([a_in, b_in], out)
+    model.compile(optimizers.Adam(0.02), "mse")
+    a, b = rng.normal(size=(64, 2)), rng.normal(size=(64, 3))
+    y = np.tanh(a[:, :1]) + b[:, 2:]
+    history = model.fit([a, b], y, batch_size=16, epochs=25, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0] / 2
+    assert model.predict([a, b]).shape == (64, 1)
