@@ -194,7 +194,9 @@ def check(identifier) -> None:
     """Raise early (at compile time) for a metric that :func:`get` could never resolve."""
     if isinstance(identifier, Metric) or callable(identifier):
         return
-    if isinstance(identifier, str) and (identifier in _BY_NAME or identifier in _ACCURACY_NAMES):
+    if isinstance(identifier, str) and (
+        identifier in _BY_NAME or identifier.lower() in _ACCURACY_NAMES
+    ):
         return
     raise ValueError(
         f"Unknown metric {identifier!r}: expected one of "
@@ -222,7 +224,7 @@ def get(identifier, loss=None, y_true=None, y_pred=None) -> Metric:
     check(identifier)
     if isinstance(identifier, Metric):
         return copy.deepcopy(identifier)
-    if identifier in _ACCURACY_NAMES:
+    if isinstance(identifier, str) and identifier.lower() in _ACCURACY_NAMES:
         if y_true is None or y_pred is None:
             raise ValueError(f"Resolving {identifier!r} needs a batch of y_true and y_pred")
         return MeanMetricWrapper(resolve_accuracy(loss, y_true, y_pred), identifier, "up")

@@ -215,7 +215,7 @@ class Trainer:
     def _results(self) -> dict[str, float]:
         return {metric.name: metric.result() for metric in self.metrics}
 
-    def train_step(self, x_batch, ys: list[np.ndarray]) -> dict[str, float]:
+    def _train_step(self, x_batch, ys: list[np.ndarray]) -> dict[str, float]:
         """One optimisation step on one batch; returns the epoch's running results."""
         with mg.GradientTape() as tape:
             outputs = self(x_batch, training=True)
@@ -227,7 +227,7 @@ class Trainer:
         self._update_metrics(loss, ys, outputs, len(ys[0]))
         return self._results()
 
-    def test_step(self, x_batch, ys: list[np.ndarray]) -> dict[str, float]:
+    def _test_step(self, x_batch, ys: list[np.ndarray]) -> dict[str, float]:
         """Loss and metrics on one batch, in inference mode (no tape, no update)."""
         outputs = self(x_batch, training=False)
         outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
@@ -353,7 +353,7 @@ class Trainer:
                 )
             for step, index in enumerate(_batches(n, batch_size, order)):
                 callback_list.on_train_batch_begin(step)
-                logs = self.train_step(
+                logs = self._train_step(
                     self._model_inputs(_take(xs, index), x_single), _take(ys, index)
                 )
                 callback_list.on_train_batch_end(step, logs)
@@ -387,7 +387,7 @@ class Trainer:
         )
         logs: dict[str, float] = {}
         for index in _batches(n, batch_size, None):
-            logs = self.test_step(self._model_inputs(_take(xs, index), x_single), _take(ys, index))
+            logs = self._test_step(self._model_inputs(_take(xs, index), x_single), _take(ys, index))
             if bar is not None:
                 bar.set_postfix_str(_format_logs(logs), refresh=False)
                 bar.update()
