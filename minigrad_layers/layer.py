@@ -58,6 +58,7 @@ _training: list = []
 ``training`` takes the innermost one (Keras' call context)."""
 
 _CALL_SPECS: dict[type, tuple[bool, bool]] = {}
+_SEQUENCE = (list, tuple)  # isinstance with a tuple of types: faster than `list | tuple`
 
 
 def _call_spec(cls: type) -> tuple[bool, bool]:
@@ -83,7 +84,7 @@ def _missing_init_error(layer, action: str) -> RuntimeError:
 def _contains_layer(value) -> bool:
     if isinstance(value, Layer):
         return True
-    if isinstance(value, list | tuple):
+    if isinstance(value, _SEQUENCE):
         return any(_contains_layer(v) for v in value)
     if isinstance(value, dict):
         return any(_contains_layer(v) for v in value.values())
@@ -96,7 +97,7 @@ def _layers_in(value, found: list, seen: set) -> None:
         if id(value) not in seen:
             seen.add(id(value))
             found.append(value)
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, _SEQUENCE):
         for v in value:
             _layers_in(v, found, seen)
     elif isinstance(value, dict):
@@ -113,9 +114,7 @@ def _is_plain_data(value) -> bool:
     """True for (nested) lists/tuples of Python or numpy scalars: array data, not a list of
     inputs."""
     return all(
-        _is_plain_data(v)
-        if isinstance(v, list | tuple)
-        else isinstance(v, int | float | np.generic)
+        _is_plain_data(v) if isinstance(v, _SEQUENCE) else isinstance(v, int | float | np.generic)
         for v in value
     )
 
@@ -131,7 +130,7 @@ def _as_tensors(inputs, dtype):
         return cast
     if inputs is None:
         return None
-    if isinstance(inputs, list | tuple) and not _is_plain_data(inputs):
+    if isinstance(inputs, _SEQUENCE) and not _is_plain_data(inputs):
         converted = [_as_tensors(x, dtype) for x in inputs]
         return converted if isinstance(inputs, list) else tuple(converted)
     return _as_tensors(mg.tensor(inputs), dtype)
@@ -141,7 +140,7 @@ def _input_mask(inputs):
     """The masks attached to ``inputs``: one, a list (for a list of inputs), or None."""
     if isinstance(inputs, mg.Tensor):
         return inputs._keras_mask
-    if isinstance(inputs, list | tuple):
+    if isinstance(inputs, _SEQUENCE):
         masks = [getattr(x, "_keras_mask", None) for x in inputs]
         if any(m is not None for m in masks):
             return masks
@@ -155,7 +154,7 @@ def _attach_mask(outputs, mask) -> None:
     flat_outputs = flatten(outputs)
     if all(getattr(t, "_keras_mask", None) is not None for t in flat_outputs):
         return
-    flat_masks = flatten(mask) if isinstance(mask, list | tuple) else [mask]
+    flat_masks = flatten(mask) if isinstance(mask, _SEQUENCE) else [mask]
     for tensor, m in zip(flat_outputs, flat_masks, strict=False):
         if isinstance(tensor, mg.Tensor) and m is not None:
             tensor._keras_mask = m
@@ -165,7 +164,7 @@ def shape_of(inputs):
     """The shape(s) ``build`` receives: a tuple for one input, a list for a list of inputs."""
     if inputs is None:
         return None
-    if isinstance(inputs, list | tuple):
+    if isinstance(inputs, _SEQUENCE):
         return [shape_of(x) for x in inputs]
     return tuple(inputs.shape) if hasattr(inputs, "shape") else np.shape(inputs)
 
@@ -258,7 +257,7 @@ class Layer:
 
     # -- attribute tracking -------------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
-        if isinstance(value, Layer | list | tuple | dict):
+        if isinstance(value, _TRACKABLE):
             tracked = self.__dict__.get("_tracked")
             if "_init_done" not in self.__dict__:
                 if _contains_layer(value):
@@ -500,10 +499,13 @@ class Layer:
         return f"<{type(self).__name__} name={name!r} built={self.built}>"
 
 
+_TRACKABLE = (Layer, list, tuple, dict)  # values whose sub-layers __setattr__ tracks
+
+
 def _has_symbolic(structure) -> bool:
     if isinstance(structure, functional.SymbolicTensor):
         return True
-    if isinstance(structure, list | tuple):
+    if isinstance(structure, _SEQUENCE):
         return any(_has_symbolic(x) for x in structure)
     if isinstance(structure, dict):
         return any(_has_symbolic(x) for x in structure.values())
