@@ -77,9 +77,10 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        if dtype is not None and dtype != self._data.dtype:
-            return self._data.astype(dtype)
-        return self._data.copy() if copy else self._data
+        data = np.asarray(self._data)  # a 0-d result may be held as a numpy scalar
+        if dtype is not None and dtype != data.dtype:
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def item(self):
         if self._data.size != 1:
