@@ -14,3 +14,15 @@ from minigrad_layers.layer import Layer  # noqa: F401
 from minigrad_layers.merge import Add, Concatenate  # noqa: F401
 from minigrad_layers.model import Model, Sequential  # noqa: F401
 from minigrad_layers.naming import clear_session  # noqa: F401
+from minigrad_layers.rnn import (  # noqa: F401
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+)
+from minigrad_layers.tensor_shape import TensorShape  # noqa: F401
