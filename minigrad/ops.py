@@ -8,7 +8,7 @@ return a gradient in the broadcast shape: the tape sums it back to the input's s
 (``tape.unbroadcast``).
 
 Primitives: add subtract multiply divide power maximum minimum | negative exp log sqrt tanh sigmoid
-relu abs | matmul | sum max | reshape transpose getitem concat | where cast identity.
+relu abs | matmul | sum max | reshape transpose getitem concat unstack | where cast identity.
 Composites: dot mean clip expand_dims squeeze stack split softmax log_softmax.
 Constants (never recorded): zeros ones zeros_like ones_like one_hot, comparisons, stop_gradient.
 
@@ -600,6 +600,25 @@ def _concat_grad(rec, g):
     axis = rec.attrs["axis"]
     ends = np.cumsum([t.shape[axis] for t in rec.inputs])[:-1]
     return tuple(np.split(g, ends, axis=axis))
+
+
+def unstack(x, axis: int = 0) -> list[Tensor]:
+    """The slices of ``x`` along ``axis``, one Tensor each (``x[:, i]`` for axis 1), recorded
+    as a single op: the time loop's way to read a sequence step by step."""
+    x = _to_tensor(x)
+    if x.ndim == 0 or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"mg.unstack: axis {axis} is out of range for shape {x.shape}")
+    axis %= x.ndim
+    outs = tuple(Tensor(np.take(x._data, i, axis=axis)) for i in range(x.shape[axis]))
+    if _active_tapes:
+        record("unstack", (x,), outs, axis=axis)
+    return list(outs)
+
+
+@gradient_rule("unstack", multiple_outputs=True)
+def _unstack_grad(rec, gs):
+    """d unstack(x) = the slices' gradients stacked back along the axis (zeros where unused)"""
+    return (np.stack(gs, axis=rec.attrs["axis"]),)
 
 
 def where(condition, x, y) -> Tensor:

@@ -33,16 +33,20 @@ from minigrad.tensor import Tensor, Variable
 
 GRADIENT_RULES: dict = {}
 """op name -> rule(record, upstream) returning one gradient (or None) per input."""
+MULTI_OUTPUT_OPS: set = set()
+"""ops whose rule receives a list of upstream gradients, one per output (zeros where unused)."""
 
 _active_tapes: list[GradientTape] = []
 _scopes: list[str] = []
 
 
-def gradient_rule(op_name: str):
+def gradient_rule(op_name: str, multiple_outputs: bool = False):
     """Register the decorated function as the gradient rule of ``op_name``."""
 
     def register(rule):
         GRADIENT_RULES[op_name] = rule
+        if multiple_outputs:
+            MULTI_OUTPUT_OPS.add(op_name)
         return rule
 
     return register
@@ -219,7 +223,7 @@ class GradientTape:
                 upstream.append(g)
             if all(g is None for g in upstream):
                 continue
-            if len(upstream) == 1:
+            if rec.op not in MULTI_OUTPUT_OPS:
                 input_grads = GRADIENT_RULES[rec.op](rec, upstream[0])
             else:
                 filled = [

@@ -111,7 +111,8 @@ def scan(
     if steps == 0:
         raise ValueError(f"{name}: the input has no time steps (shape {inputs.shape})")
     time_axis = 0 if time_major else 1
-    take = (lambda i: inputs[i]) if time_major else (lambda i: inputs[:, i])
+    step_inputs = mg.unstack(inputs, axis=time_axis)  # T tensors (B, ...): one record, whose
+    # backward is one stack (a per-step x[:, i] would scatter into a full-size zero array each)
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
     reads = _weight_attributes(cells) if _per_step_reads else ()
     outputs = []
@@ -125,7 +126,7 @@ def scan(
                     states = [mg.stop_gradient(s) for s in states]
                     if prev_y is not None:
                         prev_y = mg.stop_gradient(prev_y)
-                y, new_states = step(take(i), states)
+                y, new_states = step(step_inputs[i], states)
                 if mask is None:
                     states = new_states
                 else:

@@ -185,3 +185,19 @@ def test_comparisons_return_bool_tensors():
         assert result.dtype == np.bool_
         np.testing.assert_array_equal(result.numpy(), expected)
     assert len({a, mg.tensor([1.0, 2.0, 3.0])}) == 2  # hash by identity
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_unstack_is_one_record_and_its_gradient_restacks(axis):
+    x = arrays((2, 3, 4), seed=12)
+    parts = mg.unstack(mg.tensor(x), axis=axis)
+    assert len(parts) == x.shape[axis]
+    for i, part in enumerate(parts):
+        np.testing.assert_array_equal(part.numpy(), np.take(x, i, axis=axis))
+    mg.gradcheck(
+        lambda t: weighted_sum(mg.unstack(t, axis)[1]) + mg.sum(mg.unstack(t, axis)[0]), [x]
+    )
+    v = mg.Variable(x)
+    with mg.GradientTape() as tape:
+        parts = mg.unstack(v, axis=axis)
+    assert [r.op for r in tape.records] == ["unstack"]
