@@ -1,0 +1,45 @@
+"""Every layer class under one name, as ``keras.layers``: ``mgl.layers.Layer``,
+``mgl.layers.LSTM``, ... (the same classes as ``mgl.Layer``, ``mgl.LSTM``).
+
+>>> import minigrad_layers as mgl
+>>> mgl.layers.Dense is mgl.Dense
+True
+"""
+
+from minigrad_layers.core import Activation, Dense, Dropout, Embedding, Masking
+from minigrad_layers.functional import Input, InputLayer
+from minigrad_layers.layer import Layer
+from minigrad_layers.merge import Add, Concatenate
+from minigrad_layers.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+)
+
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "Activation",
+    "Add",
+    "Bidirectional",
+    "Concatenate",
+    "Dense",
+    "Dropout",
+    "Embedding",
+    "GRUCell",
+    "Input",
+    "InputLayer",
+    "LSTMCell",
+    "Layer",
+    "Masking",
+    "SimpleRNN",
+    "SimpleRNNCell",
+    "StackedRNNCells",
+]
