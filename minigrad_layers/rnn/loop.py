@@ -12,7 +12,9 @@ restored afterwards. The tape then holds one ``identity`` record per weight per 
 with respect to its output is the weight's gradient contribution of that step, and these add up to
 the weight's full gradient. Cells must therefore read their weights through their attributes at
 every call (not keep derived copies across steps). Outside the context manager no extra records
-are made.
+are made. In the same mode each step's carried states leave it through ``mg.identity`` records
+in the sub-scope ``f"{name}/t{t}/states"`` (see :func:`_expose_states`), which is where
+``mgl.inspect.trace_bptt`` reads the states and their gradients.
 
 >>> import minigrad as mg
 >>> step = lambda x, states: (x + states[0], [x + states[0]])  # a running sum
@@ -114,7 +116,8 @@ def scan(
     step_inputs = mg.unstack(inputs, axis=time_axis)  # T tensors (B, ...): one record, whose
     # backward is one stack (a per-step x[:, i] would scatter into a full-size zero array each)
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
-    reads = _weight_attributes(cells) if _per_step_reads else ()
+    inspecting = _per_step_reads
+    reads = _weight_attributes(cells) if inspecting else ()
     outputs = []
     y = prev_y = None
     try:
@@ -127,14 +130,17 @@ def scan(
                     if prev_y is not None:
                         prev_y = mg.stop_gradient(prev_y)
                 y, new_states = step(step_inputs[i], states)
-                if mask is None:
+                keep = None if mask is None else mask[:, i]  # (B,)
+                if keep is None:
                     states = new_states
                 else:
-                    keep = mask[:, i]  # (B,)
                     states = [
                         mg.where(_expand(keep, new.ndim), new, old)
                         for new, old in zip(new_states, states, strict=True)
                     ]
+                if inspecting:
+                    states, y = _expose_states(states, new_states, y)
+                if keep is not None:
                     if zero_output_for_mask:
                         y = mg.where(_expand(keep, y.ndim), y, 0.0)
                     else:
@@ -151,6 +157,21 @@ def scan(
             _bind(reads, per_step=False)
     sequence = mg.concat(outputs, axis=time_axis) if return_sequences else None
     return y, sequence, states
+
+
+def _expose_states(states: list, new_states: list, y: mg.Tensor):
+    """Inspection mode: the carried states leave the step through ``mg.identity`` records in the
+    sub-scope ``states``, so the gradient with respect to their outputs is dL/d(state after the
+    step), everything downstream included. When the cell's output is one of its new states (as
+    for the built-in cells), the step output is taken from that exposed state, so its gradient
+    also carries the loss's direct part (the ``dh`` of a hand-written BPTT loop). Values are
+    unchanged."""
+    with mg.name_scope("states"):
+        exposed = [mg.identity(s) for s in states]
+    for k, new in enumerate(new_states):
+        if new is y:
+            return exposed, exposed[k]
+    return exposed, y
 
 
 def _expand(keep: np.ndarray, ndim: int) -> mg.Tensor:
