@@ -4,6 +4,7 @@ from minigrad_layers import (  # noqa: F401  (modules)
     activations,
     callbacks,
     initializers,
+    inspect,
     layers,
     losses,
     metrics,

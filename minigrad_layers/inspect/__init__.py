@@ -1,0 +1,12 @@
+"""BPTT study tools: run a recurrent layer under a tape and read backprop-through-time per step.
+
+>>> import numpy as np, minigrad as mg, minigrad_layers as mgl
+>>> layer = mgl.SimpleRNN(4)
+>>> trace = mgl.inspect.trace_bptt(layer, np.ones((2, 6, 3)), lambda out: mg.sum(out * out))
+>>> trace.steps, trace.grad_norms.shape, trace.jacobian_norms().shape
+(6, (6,), (6,))
+"""
+
+from minigrad_layers.inspect.trace import BPTTTrace, trace_bptt
+
+__all__ = ["BPTTTrace", "trace_bptt"]
