@@ -38,9 +38,12 @@ def _check_float(x: np.ndarray) -> None:
 
 def _check_pair(a: np.ndarray, b: np.ndarray) -> None:
     """Both operands of one float dtype, else TypeError."""
-    if a.dtype is not b.dtype and a.dtype != b.dtype:
+    dtype = a.dtype
+    if b.dtype is dtype and (dtype is _F32 or dtype is _F64):
+        return  # the common case, decided by identity alone
+    if b.dtype != dtype:
         raise TypeError(
-            f"kernel operands must share one dtype, received {a.dtype} and {b.dtype}; "
+            f"kernel operands must share one dtype, received {dtype} and {b.dtype}; "
             "cast one of them first"
         )
     _check_float(a)
@@ -65,8 +68,7 @@ def _contiguous(x: np.ndarray) -> np.ndarray:
 # Each element of C is loaded and stored once per four k-steps, each load of B serves four
 # rows. Blocking keeps the working set in cache: k is cut into blocks so that a block of B
 # (kc x w) stays in L2; products wider than _NC columns are cut into column panels, which are
-# copied into a contiguous buffer ("packed"). The four rows of A are packed too (a 4 x kc
-# buffer), which is also how a transposed A is read.
+# copied into a contiguous buffer ("packed"). A transposed A is packed too, four rows at a time.
 #
 # Transposed operands (the backward rules pass A.T and B.T views) are not copied by numpy: the
 # wrapper passes the contiguous array underneath with a flag, and the packing reads it
@@ -76,23 +78,20 @@ _MR = 4  # rows of C computed together
 _KU = 4  # k-steps unrolled per pass over a row block
 _NC = 256  # widest column panel
 _BLOCK_BYTES = 128 * 1024  # a block of B (kc x w) is at most this large
-# Below this many multiply-adds a single thread is faster than waking a second one (measured
-# with benchmarks/bench_matmul.py on 2 cores; 32x128 @ 128x128 is 2**19).
-_PARALLEL_MIN_MACS = 2**20
+# From this many multiply-adds on, two threads beat one (measured on 2 cores, float32: at 2**18,
+# 16x128 @ 128x128, one thread is faster, ~60 against ~50 GFLOP/s; at 2**19, 32x128 @ 128x128,
+# two threads reach ~75 against ~65). Smaller products stay on the calling thread, so that tiny
+# RNN steps never wait for a sleeping worker.
+_PARALLEL_MIN_MACS = 2**19
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _pack_a(a, a_t, i, rows, k0, kb, ap):
-    """ap[r, k] = A[i + r, k0 + k] for r < rows, k < kb, where A = a.T if a_t else a."""
-    for r in range(rows):
-        dst = ap[r]
-        if a_t:
-            for k in range(kb):
-                dst[k] = a[k0 + k, i + r]
-        else:
-            src = a[i + r, k0 : k0 + kb]
-            for k in range(kb):
-                dst[k] = src[k]
+def _pack_a_t(a, i, rows, k0, kb, ap):
+    """ap[r, k] = a[k0 + k, i + r] for r < rows, k < kb: rows of A = a.T, made contiguous."""
+    for k in range(kb):
+        src = a[k0 + k, i : i + rows]
+        for r in range(rows):
+            ap[r, k] = src[r]
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
@@ -136,16 +135,17 @@ def _pack_b(b, b_t, k0, kb, j0, w, bp):
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _tile4(ap, kb, bk, out, i, j0, w):
-    """out[i:i+4, j0:j0+w] += ap[:4, :kb] @ bk[:kb, :w].
+def _tile4(arows, bk, out, i, j0, w):
+    """out[i:i+4, j0:j0+w] += arows[:4, :kb] @ bk[:kb, :w], kb = arows.shape[1].
 
-    Loop nest: for k in steps of 4 (16 scalars of ap in registers) / for j < w (vectorised):
+    Loop nest: for k in steps of 4 (16 scalars of arows in registers) / for j < w (vectorised):
     four rows of out updated with four fused multiply-adds each."""
     c0 = out[i, j0 : j0 + w]
     c1 = out[i + 1, j0 : j0 + w]
     c2 = out[i + 2, j0 : j0 + w]
     c3 = out[i + 3, j0 : j0 + w]
-    a0, a1, a2, a3 = ap[0], ap[1], ap[2], ap[3]
+    a0, a1, a2, a3 = arows[0], arows[1], arows[2], arows[3]
+    kb = arows.shape[1]
     kq = kb - kb % _KU
     for k in range(0, kq, _KU):
         x00, x01, x02, x03 = a0[k], a0[k + 1], a0[k + 2], a0[k + 3]
@@ -168,9 +168,11 @@ def _tile4(ap, kb, bk, out, i, j0, w):
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _tile1(arow, kb, bk, out, i, j0, w):
-    """out[i, j0:j0+w] += arow[:kb] @ bk[:kb, :w]: one row, for the rows left over by _tile4."""
+def _tile1(arow, bk, out, i, j0, w):
+    """out[i, j0:j0+w] += arow @ bk[:kb, :w], kb = arow.size: one row, for the rows left over by
+    _tile4."""
     c = out[i, j0 : j0 + w]
+    kb = arow.size
     kq = kb - kb % _KU
     for k in range(0, kq, _KU):
         x0, x1, x2, x3 = arow[k], arow[k + 1], arow[k + 2], arow[k + 3]
@@ -196,7 +198,7 @@ def _matmul_rows(a, a_t, b, b_t, out, i0, i1):
     pack = b_t or N > _NC
     w_max = min(N, _NC) if pack else N
     kc = max(_KU, _BLOCK_BYTES // (w_max * out.itemsize) // _KU * _KU)
-    ap = np.empty((_MR, min(kc, K)), out.dtype)
+    ap = np.empty((_MR, min(kc, K) if a_t else 0), out.dtype)
     panel = np.empty((min(kc, K) if pack else 0, w_max), out.dtype)
     for j0 in range(0, N, w_max):
         w = min(w_max, N - j0)
@@ -209,12 +211,16 @@ def _matmul_rows(a, a_t, b, b_t, out, i0, i1):
                 bk = b[k0 : k0 + kb]
             for i in range(i0, i1, _MR):
                 rows = min(_MR, i1 - i)
-                _pack_a(a, a_t, i, rows, k0, kb, ap)
+                if a_t:
+                    _pack_a_t(a, i, rows, k0, kb, ap)
+                    arows = ap[:rows, :kb]
+                else:
+                    arows = a[i : i + rows, k0 : k0 + kb]
                 if rows == _MR:
-                    _tile4(ap, kb, bk, out, i, j0, w)
+                    _tile4(arows, bk, out, i, j0, w)
                 else:
                     for r in range(rows):
-                        _tile1(ap[r], kb, bk, out, i + r, j0, w)
+                        _tile1(arows[r], bk, out, i + r, j0, w)
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
@@ -245,9 +251,8 @@ def _matmul_parallel(a, a_t, b, b_t, out, threads):
 
 
 def _matmul_operand(x: np.ndarray) -> tuple[np.ndarray, bool]:
-    """A C-contiguous array holding ``x`` or its transpose (last two axes), and which it is."""
-    if x.flags.c_contiguous:
-        return x, False
+    """A non-contiguous ``x`` as a C-contiguous array holding ``x`` or its transpose (last two
+    axes), and which of the two it holds."""
     xt = np.swapaxes(x, -1, -2)
     if xt.flags.c_contiguous:
         return xt, True
@@ -266,20 +271,21 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     array([3., 3., 3., 3.], dtype=float32)
     """
     _check_pair(a, b)
-    ndim = a.ndim
-    if ndim != b.ndim or ndim not in (2, 3):
+    sa, sb = a.shape, b.shape
+    ndim = len(sa)
+    if ndim != len(sb) or ndim not in (2, 3):
+        raise ValueError(f"matmul expects two 2-D or two 3-D arrays, received shapes {sa} and {sb}")
+    if sa[-1] != sb[-2] or (ndim == 3 and sa[0] != sb[0]):
         raise ValueError(
-            f"matmul expects two 2-D or two 3-D arrays, received shapes {a.shape} and {b.shape}"
-        )
-    if a.shape[-1] != b.shape[-2] or (ndim == 3 and a.shape[0] != b.shape[0]):
-        raise ValueError(
-            f"matmul: shapes {a.shape} and {b.shape} are not aligned: expected (M, K) @ (K, N) "
+            f"matmul: shapes {sa} and {sb} are not aligned: expected (M, K) @ (K, N) "
             "or (B, M, K) @ (B, K, N)"
         )
-    M, K, N = a.shape[-2], a.shape[-1], b.shape[-1]
-    batch = a.shape[0] if ndim == 3 else 1
-    a, a_t = _matmul_operand(a)
-    b, b_t = _matmul_operand(b)
+    batch, M, K, N = (sa[0] if ndim == 3 else 1), sa[-2], sa[-1], sb[-1]
+    a_t = b_t = False
+    if not a.flags.c_contiguous:
+        a, a_t = _matmul_operand(a)
+    if not b.flags.c_contiguous:
+        b, b_t = _matmul_operand(b)
     out = np.empty((batch, M, N) if ndim == 3 else (M, N), a.dtype)
     if batch * M * N * K >= _PARALLEL_MIN_MACS and batch * M > _MR:
         threads = numba.get_num_threads()
@@ -837,7 +843,7 @@ def sum_leading_reference(x: np.ndarray, n: int) -> np.ndarray:
 @njit(cache=True, fastmath=_SUM_FLAGS, error_model="numpy")
 def _sum_all(x):
     """sum_i x[i] in float64 (reassociated, so that LLVM vectorises it)."""
-    total = 0.0
+    total = np.float64(0.0)
     for i in range(x.size):
         total += x[i]
     return total
