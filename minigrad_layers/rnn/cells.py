@@ -5,7 +5,8 @@ protocol). Every cell follows the same plan, chosen so that a step records few o
 
 * one matmul for ``x_t @ kernel`` and one for ``h @ recurrent_kernel``, covering all the gates
   at once (the gates are column blocks of one kernel, in the Keras gate order);
-* one bias add, then slices of the gate blocks and the elementwise update.
+* one bias add, one reshape + unstack that splits the gate blocks apart (its gradient is a single
+  stack), then the elementwise update.
 
 Weights are read through the attributes (``self.kernel``, ...) on every call, never through a
 cached reference: the RNN's per-step weight reads (for BPTT inspection) rebind those attributes.
@@ -322,11 +323,12 @@ class LSTMCell(_RecurrentCell):
                 inputs, x_masks, self.kernel, h_prev, h_masks, self.recurrent_kernel, u, gates=4
             )
         if self.bias is not None:
-            z = z + self.bias  # (B, 4u): z_i z_f z_c z_o
-        gates = self.recurrent_activation(z)  # (B, 4u); the c block of it goes unused
-        i, f, o = gates[:, :u], gates[:, u : 2 * u], gates[:, 3 * u :]  # (B, u) each
-        g = self.activation(z[:, 2 * u : 3 * u])  # (B, u)
-        c = f * c_prev + i * g
+            z = z + self.bias  # (B, 4u)
+        z_i, z_f, z_c, z_o = _gate_blocks(z, 4, u)  # (B, u) each
+        i = self.recurrent_activation(z_i)
+        f = self.recurrent_activation(z_f)
+        o = self.recurrent_activation(z_o)
+        c = f * c_prev + i * self.activation(z_c)
         h = o * self.activation(c)
         return h, [h, c]
 
@@ -424,41 +426,43 @@ class GRUCell(_RecurrentCell):
         input_bias = recurrent_bias = None
         if bias is not None:
             if self.reset_after:
-                input_bias, recurrent_bias = bias[0], bias[1]  # (3u,) each
+                input_bias, recurrent_bias = mg.unstack(bias)  # (3u,) each
             else:
                 input_bias = bias
 
         if x_masks is None:
-            xw = mg.matmul(inputs, kernel)  # (B, 3u): x_z x_r x_h
+            xw = mg.matmul(inputs, kernel)  # (B, 3u)
         else:
             xw = _per_gate_products(inputs, x_masks, kernel, None, None, None, u, gates=3)
         if input_bias is not None:
             xw = xw + input_bias
+        x_z, x_r, x_h = _gate_blocks(xw, 3, u)  # (B, u) each
 
         if self.reset_after:
             if h_masks is None:
-                hu = mg.matmul(h_prev, recurrent_kernel)  # (B, 3u): h U_z, h U_r, h U_h
+                hu = mg.matmul(h_prev, recurrent_kernel)  # (B, 3u)
             else:
                 hu = _per_gate_products(
                     None, None, None, h_prev, h_masks, recurrent_kernel, u, gates=3
                 )
             if recurrent_bias is not None:
                 hu = hu + recurrent_bias
-            zr = self.recurrent_activation((xw + hu)[:, : 2 * u])  # (B, 2u); sum of h blocks unused
-            z, r = zr[:, :u], zr[:, u:]  # (B, u) each
-            hh = self.activation(xw[:, 2 * u :] + r * hu[:, 2 * u :])  # (B, u)
+            h_z, h_r, h_h = _gate_blocks(hu, 3, u)  # (B, u) each
         else:
+            recurrent_zr = recurrent_kernel[:, : 2 * u]  # (u, 2u): U_z U_r
             if h_masks is None:
-                hu = mg.matmul(h_prev, recurrent_kernel[:, : 2 * u])  # (B, 2u): h U_z, h U_r
+                hu = mg.matmul(h_prev, recurrent_zr)  # (B, 2u)
             else:
-                hu = _per_gate_products(
-                    None, None, None, h_prev, h_masks[:2], recurrent_kernel[:, : 2 * u], u, gates=2
-                )
-            zr = self.recurrent_activation(xw[:, : 2 * u] + hu)  # (B, 2u)
-            z, r = zr[:, :u], zr[:, u:]  # (B, u) each
-            h_for_candidate = h_prev if h_masks is None else h_prev * h_masks[2]  # (B, u)
-            recurrent_h = mg.matmul(r * h_for_candidate, recurrent_kernel[:, 2 * u :])  # (B, u)
-            hh = self.activation(xw[:, 2 * u :] + recurrent_h)  # (B, u)
+                hu = _per_gate_products(None, None, None, h_prev, h_masks, recurrent_zr, u, gates=2)
+            h_z, h_r = _gate_blocks(hu, 2, u)  # (B, u) each
+
+        z = self.recurrent_activation(x_z + h_z)
+        r = self.recurrent_activation(x_r + h_r)
+        if self.reset_after:
+            hh = self.activation(x_h + r * h_h)
+        else:
+            h_for_candidate = h_prev if h_masks is None else h_prev * h_masks[2]
+            hh = self.activation(x_h + mg.matmul(r * h_for_candidate, recurrent_kernel[:, 2 * u :]))
         h = hh + z * (h_prev - hh)
         return h, ([h] if isinstance(states, list | tuple) else h)
 
@@ -467,6 +471,12 @@ class GRUCell(_RecurrentCell):
         config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
         config["reset_after"] = self.reset_after
         return config
+
+
+def _gate_blocks(z, gates: int, u: int) -> list:
+    """The column blocks of ``z (..., gates * u)``, one ``(..., u)`` Tensor per gate, recorded as
+    one reshape and one unstack (whose gradient is a single stack)."""
+    return mg.unstack(mg.reshape(z, z.shape[:-1] + (gates, u)), axis=-2)
 
 
 def _per_gate_products(x, x_masks, kernel, h, h_masks, recurrent_kernel, u, gates):

@@ -275,9 +275,13 @@ def test_gradcheck_through_five_steps(make):
     "make, most, matmuls",
     [
         (lambda: mgl.SimpleRNNCell(4), 5, 2),  # 2 matmul, 2 add, tanh
-        (lambda: mgl.LSTMCell(4), 15, 2),  # 2 matmul, 2 add, sigmoid, 4 slices, 2 tanh, 4 mul/add
+        # 2 matmul, 2 add; reshape + unstack into gates; 3 sigmoid, 2 tanh; 3 mul, 1 add
+        (lambda: mgl.LSTMCell(4), 15, 2),
+        # unstack of the bias rows, 2 matmul, 2 bias add, 2x (reshape + unstack),
+        # 2x (add + sigmoid), mul + add + tanh for the candidate, 3 for the interpolation
         (lambda: mgl.GRUCell(4), 19, 2),
-        (lambda: mgl.GRUCell(4, reset_after=False), 18, 3),
+        # one bias, 1 matmul and 2 kernel slices more, no recurrent bias add
+        (lambda: mgl.GRUCell(4, reset_after=False), 20, 3),
     ],
     ids=["simple_rnn", "lstm", "gru", "gru_reset_before"],
 )
