@@ -4,6 +4,8 @@ numpy references, gradients against finite differences, and the size of a record
 import numpy as np
 import numpy_bptt as ref
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad_layers as mgl
@@ -212,6 +214,35 @@ def test_gru_step_matches_numpy(reset_after):
     expected, h = ref.gru_forward(x, h0, *arrays(cell), reset_after=reset_after)
     np.testing.assert_allclose(ys.numpy(), expected, rtol=1e-12)
     np.testing.assert_allclose(states[0].numpy(), h, rtol=1e-12)
+
+
+@given(
+    kind=st.sampled_from(["simple_rnn", "lstm", "gru", "gru_reset_before"]),
+    batch=st.integers(1, 4),
+    steps=st.integers(1, 5),
+    features=st.integers(1, 4),
+    units=st.integers(1, 5),
+    seed=st.integers(0, 2**16),
+)
+def test_layers_match_numpy_for_any_shape(kind, batch, steps, features, units, seed):
+    layer = {
+        "simple_rnn": lambda: mgl.SimpleRNN(units, return_sequences=True),
+        "lstm": lambda: mgl.LSTM(units, return_sequences=True),
+        "gru": lambda: mgl.GRU(units, return_sequences=True),
+        "gru_reset_before": lambda: mgl.GRU(units, return_sequences=True, reset_after=False),
+    }[kind]()
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(batch, steps, features))
+    out = layer(x).numpy()
+    weights = [w.numpy() for w in layer.weights]
+    h0 = np.zeros((batch, units))
+    if kind == "simple_rnn":
+        expected = ref.simple_rnn_forward(x, h0, *weights)[0]
+    elif kind == "lstm":
+        expected = ref.lstm_forward(x, h0, h0, *weights)[0]
+    else:
+        expected = ref.gru_forward(x, h0, *weights, reset_after=kind == "gru")[0]
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
 
 
 def test_a_bare_state_gives_a_bare_state_back():
