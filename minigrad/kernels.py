@@ -716,8 +716,14 @@ def _binary_same(op, a, b, out):
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
 def _binary_rows(op, big, small, small_first, out):
     """out[r, j] = big[r, j] op small[j] (or small[j] op big[r, j] when small_first), with big and
-    out flat arrays of rows of length n = small.size."""
+    out flat arrays of rows of length n = small.size; loop nest r / j (vectorised), or one flat
+    loop when small is a single number."""
     n = small.size
+    if n == 1:  # a scalar: one flat loop
+        s = small[0]
+        for i in range(big.size):
+            out[i] = _apply(op, s, big[i]) if small_first else _apply(op, big[i], s)
+        return
     for r in range(big.size // n):
         x, o = big[r * n : r * n + n], out[r * n : r * n + n]
         if small_first:
