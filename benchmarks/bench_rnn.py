@@ -11,8 +11,10 @@ batch ``x (B, T, D)``, the loss ``mean(h_T ** 2)`` of its last output, and plain
   (it is not a dependency of this project).
 
 Sizes: S = (B=32, T=50, D=16, H=64) and M = (B=64, T=100, D=64, H=128). Each step is run after a
-warm-up, several times; the medians and the ratios minigrad / numpy and minigrad / torch are
-printed. ``--profile`` also prints where minigrad's LSTM step spends its time (cProfile).
+warm-up, several times, and its median taken; the libraries take turns (twice, keeping the better
+median, so that a burst of load from elsewhere does not decide a ratio). The medians and the ratios
+minigrad / numpy and minigrad / torch are printed. ``--profile`` also prints where minigrad's
+steps spend their time (cProfile).
 
     python benchmarks/bench_rnn.py [--profile]
 """
@@ -36,6 +38,7 @@ import minigrad_layers as mgl  # noqa: E402
 
 SIZES = {"S": (32, 50, 16, 64), "M": (64, 100, 64, 128)}
 RUNS = {"S": 9, "M": 5}
+ROUNDS = 2  # each library is measured in turn, twice; the better median of the two is kept
 LEARNING_RATE = 0.01
 GATES = {"SimpleRNN": 1, "LSTM": 4}
 
@@ -181,10 +184,11 @@ def main() -> None:
             }
             if torch is not None:
                 steps["torch"] = torch_step(model, x, weights, torch)
-            times = {}
-            for name, step in steps.items():
-                time.sleep(0.5)  # let the previous library's idle threads settle
-                times[name] = median_ms(step, RUNS[size])
+            times = {name: float("inf") for name in steps}
+            for _ in range(ROUNDS):
+                for name, step in steps.items():
+                    time.sleep(0.5)  # let the previous library's idle threads settle
+                    times[name] = min(times[name], median_ms(step, RUNS[size]))
             mg_ms = times["minigrad"]
             torch_ms = times.get("torch", float("nan"))
             print(

@@ -16,22 +16,21 @@ on the layer (``layer.units``, ``layer.dropout``, ...).
 
 from __future__ import annotations
 
+import inspect
+
 from minigrad_layers.rnn.base import RNN
 from minigrad_layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
 
 __all__ = ["GRU", "LSTM", "SimpleRNN"]
 
-_RNN_ARGUMENTS = (
-    "return_sequences",
-    "return_state",
-    "go_backwards",
-    "stateful",
-    "unroll",
-    "time_major",
-    "zero_output_for_mask",
-    "truncate_gradient",
-)
-_LAYER_ARGUMENTS = ("name", "dtype", "trainable", "input_shape", "batch_input_shape")
+
+def _named_parameters(function) -> set[str]:
+    """The parameters ``function`` names (not ``self``, not ``*args`` / ``**kwargs``)."""
+    return {
+        name
+        for name, p in inspect.signature(function).parameters.items()
+        if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
 
 
 def _cell_setting(name: str) -> property:
@@ -45,16 +44,17 @@ class _SingleCellRNN(RNN):
     _CELL_NAME: str
 
     def __init__(self, units, **kwargs):
-        rnn_kwargs = {key: kwargs.pop(key) for key in _RNN_ARGUMENTS if key in kwargs}
-        layer_kwargs = {key: kwargs.pop(key) for key in _LAYER_ARGUMENTS if key in kwargs}
+        cell_parameters = _named_parameters(self._CELL_CLASS.__init__)
+        cell_kwargs = {key: kwargs.pop(key) for key in list(kwargs) if key in cell_parameters}
         cell = self._CELL_CLASS(
             units,
             name=self._CELL_NAME,
-            dtype=layer_kwargs.get("dtype"),
-            trainable=layer_kwargs.get("trainable", True),
-            **kwargs,  # the cell's own arguments; anything unknown raises TypeError there
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            **cell_kwargs,
         )
-        super().__init__(cell, **rnn_kwargs, **layer_kwargs)
+        # The RNN and Layer arguments; an unknown one raises TypeError naming this class.
+        super().__init__(cell, **kwargs)
 
     units = _cell_setting("units")
     activation = _cell_setting("activation")

@@ -118,7 +118,7 @@ def test_units_must_be_a_positive_int(cls, units):
 
 @pytest.mark.parametrize("cls", CELLS + LAYERS)
 def test_unknown_keyword_raises_type_error(cls):
-    with pytest.raises(TypeError, match="recurent_dropout"):
+    with pytest.raises(TypeError, match=rf"^{cls.__name__} .*recurent_dropout"):
         cls(3, recurent_dropout=0.1)
 
 
