@@ -78,11 +78,13 @@ _MR = 4  # rows of C computed together
 _KU = 4  # k-steps unrolled per pass over a row block
 _NC = 256  # widest column panel
 _BLOCK_BYTES = 128 * 1024  # a block of B (kc x w) is at most this large
-# From this many multiply-adds on, two threads beat one (measured on 2 cores, float32: at 2**18,
-# 16x128 @ 128x128, one thread is faster, ~60 against ~50 GFLOP/s; at 2**19, 32x128 @ 128x128,
-# two threads reach ~75 against ~65). Smaller products stay on the calling thread, so that tiny
-# RNN steps never wait for a sleeping worker.
-_PARALLEL_MIN_MACS = 2**19
+# Products of at least this many multiply-adds run on all Numba threads. Measured on 2 cores,
+# float32: at 2**18 (16x128 @ 128x128) one thread is faster (~60 against ~50 GFLOP/s); at 2**19
+# (32x128 @ 128x128) two threads are ~15% faster on an idle machine, but a fork-join region
+# stalls for a whole scheduler time slice (milliseconds) whenever another process holds the
+# second core, so products of RNN-step size stay on the calling thread; from 2**20 on two threads
+# are 1.5-1.9x faster.
+_PARALLEL_MIN_MACS = 2**20
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
