@@ -104,13 +104,14 @@ def test_matmul_errors():
         kernels.matmul(np.ones(3, np.float32), np.ones(3, np.float32))
 
 
-@pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize(
-    "a_shape, b_shape",
+    "dtype, a_shape, b_shape",
     [
-        ((64, 300), (300, 129)),  # above the threshold: several threads
-        ((130, 70), (70, 600)),  # wider than one column panel
-        ((4, 67, 33), (4, 33, 300)),  # batched
+        (np.float32, (64, 300), (300, 129)),  # above the threshold: several threads
+        (np.float32, (130, 70), (70, 600)),  # wider than one column panel
+        (np.float32, (4, 67, 33), (4, 33, 300)),  # batched
+        (np.float64, (20, 300), (300, 129)),  # k-blocks of float64, one thread
+        (np.float64, (6, 70), (70, 600)),  # column panels of float64, one thread
     ],
 )
 def test_matmul_large(dtype, a_shape, b_shape):
