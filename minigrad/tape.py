@@ -208,42 +208,64 @@ class GradientTape:
                     raise ValueError(
                         f"output_gradients shape {g.shape} does not match target shape {t.shape}"
                     )
-            _accumulate(grads, t, g)
+            _accumulate(grads, set(), id(t), g)
         return grads
 
     def _sweep(self, grads: dict[int, np.ndarray], wanted: set[int]) -> dict[int, np.ndarray]:
-        """Walk the records in reverse; return the gradients of the ``wanted`` Tensor ids."""
+        """Walk the records in reverse; return the gradients of the ``wanted`` Tensor ids.
+
+        (Written for speed: this loop runs once per recorded op in every training step.)
+        """
         found = {}
+        owned: set[int] = set()  # ids whose gradient buffer this sweep allocated: safe to add into
+        rules = GRADIENT_RULES
         for rec in reversed(self._records):
-            upstream = []
-            for out in rec.outputs:
-                g = grads.pop(id(out), None)
-                if g is not None and id(out) in wanted:
-                    found[id(out)] = g
-                upstream.append(g)
-            if all(g is None for g in upstream):
-                continue
-            if rec.op not in MULTI_OUTPUT_OPS:
-                input_grads = GRADIENT_RULES[rec.op](rec, upstream[0])
+            outputs = rec.outputs
+            if len(outputs) == 1 and rec.op not in MULTI_OUTPUT_OPS:
+                key = id(outputs[0])
+                upstream = grads.pop(key, None)
+                if upstream is None:
+                    continue
+                if key in wanted:
+                    found[key] = upstream
+                input_grads = rules[rec.op](rec, upstream)
             else:
+                upstream = [grads.pop(id(out), None) for out in outputs]
+                for out, g in zip(outputs, upstream, strict=True):
+                    if g is not None and id(out) in wanted:
+                        found[id(out)] = g
+                if all(g is None for g in upstream):
+                    continue
                 filled = [
                     np.zeros(o.shape, o.dtype) if g is None else g
-                    for o, g in zip(rec.outputs, upstream, strict=True)
+                    for o, g in zip(outputs, upstream, strict=True)
                 ]
-                input_grads = GRADIENT_RULES[rec.op](rec, filled)
+                input_grads = rules[rec.op](rec, filled)
             for x, needed, g in zip(rec.inputs, rec.needs_grad, input_grads, strict=True):
                 if needed and g is not None:
-                    _accumulate(grads, x, unbroadcast(g, x.shape))
+                    shape = x._data.shape
+                    _accumulate(
+                        grads, owned, id(x), g if g.shape == shape else unbroadcast(g, shape)
+                    )
         for key in wanted:  # leaves (never produced by a record) and the target itself
             if key in grads:
                 found[key] = grads[key]
         return found
 
 
-def _accumulate(grads: dict[int, np.ndarray], t: Tensor, g: np.ndarray) -> None:
-    key = id(t)
+def _accumulate(grads: dict[int, np.ndarray], owned: set[int], key: int, g: np.ndarray) -> None:
+    """grads[key] += g. The first contribution is stored as it is (it may be shared, e.g. the
+    upstream gradient that ``add`` hands to both inputs); the second makes a fresh buffer that
+    this sweep owns, and later ones are added into it in place (a weight used at T steps costs
+    one allocation, not T)."""
     previous = grads.get(key)
-    grads[key] = g if previous is None else kernels.add(previous, g)
+    if previous is None:
+        grads[key] = g
+    elif key in owned:
+        np.add(previous, g, out=previous)
+    else:
+        grads[key] = kernels.add(previous, g)
+        owned.add(key)
 
 
 def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
