@@ -80,11 +80,11 @@ _NC = 256  # widest column panel
 _BLOCK_BYTES = 128 * 1024  # a block of B (kc x w) is at most this large
 # Products of at least this many multiply-adds run on all Numba threads. Measured on 2 cores,
 # float32: at 2**18 (16x128 @ 128x128) one thread is faster (~60 against ~50 GFLOP/s); at 2**19
-# (32x128 @ 128x128) two threads are ~15% faster on an idle machine, but a fork-join region
-# stalls for a whole scheduler time slice (milliseconds) whenever another process holds the
-# second core, so products of RNN-step size stay on the calling thread; from 2**20 on two threads
-# are 1.5-1.9x faster.
-_PARALLEL_MIN_MACS = 2**20
+# (32x128 @ 128x128) two threads are faster (~75 against ~60), and from 2**20 on 1.5-1.9x
+# faster. The price of a thread pool: when another process holds the second core, a fork-join
+# region can wait a whole scheduler time slice (milliseconds) for its worker, so on a busy
+# machine NUMBA_NUM_THREADS=1 is the faster setting for small products.
+_PARALLEL_MIN_MACS = 2**19
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
