@@ -562,12 +562,28 @@ def getitem(x, index) -> Tensor:
 def _getitem_grad(rec, g):
     """d x[i] = zeros like x with g scattered (added, for repeated indices) at i"""
     x, index = rec.inputs[0], rec.attrs["index"]
+    if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.size:
+        return (_scatter_rows(g, index, x.shape),)
     dx = np.zeros(x.shape, dtype=g.dtype)
     if _is_advanced(index):
         np.add.at(dx, index, g)
     else:
         dx[index] = g
     return (dx,)
+
+
+def _scatter_rows(g: np.ndarray, ids: np.ndarray, shape: tuple) -> np.ndarray:
+    """The gradient of ``x[ids]`` (an Embedding lookup): the rows of ``g`` summed per id into a
+    zero array of ``shape``. The ids are sorted once and each run of equal ids is added with one
+    ``np.add.reduceat``, several times faster than ``np.add.at``."""
+    ids = ids.ravel() % shape[0]  # (N,), negative ids count from the end
+    rows = g.reshape(ids.size, -1)  # (N, prod(shape[1:]))
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])  # each run's start
+    table = np.zeros((shape[0], rows.shape[1]), dtype=g.dtype)  # (shape[0], prod(shape[1:]))
+    table[sorted_ids[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+    return table.reshape(shape)
 
 
 def concat(values, axis: int = 0) -> Tensor:

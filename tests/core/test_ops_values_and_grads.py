@@ -201,3 +201,17 @@ def test_unstack_is_one_record_and_its_gradient_restacks(axis):
     with mg.GradientTape() as tape:
         parts = mg.unstack(v, axis=axis)
     assert [r.op for r in tape.records] == ["unstack"]
+
+
+@pytest.mark.parametrize("table_shape", [(7,), (7, 3), (7, 2, 2)])
+def test_integer_array_index_gradient_equals_add_at(table_shape):
+    rng = np.random.default_rng(13)
+    ids = rng.integers(-7, 7, size=(4, 9))
+    table = mg.Variable(rng.normal(size=table_shape), dtype="float64")
+    upstream = rng.normal(size=ids.shape + table_shape[1:])
+    with mg.GradientTape() as tape:
+        rows = table[ids]
+    grad = tape.gradient(rows, table, output_gradients=upstream).numpy()
+    expected = np.zeros(table_shape)
+    np.add.at(expected, ids, upstream)
+    np.testing.assert_allclose(grad, expected, rtol=1e-12)
