@@ -381,8 +381,8 @@ class RNN(Layer):
         reset_dropout_masks(self.cell)
 
         # The one place where the sequence is processed: a fused path for built-in cells (one
-        # record for the whole sequence) would branch off here when not self.unroll and not
-        # loop.reads_weights_per_step(); the per-step scan stays its reference.
+        # record for the whole sequence) would branch off here when not self.unroll and outside
+        # loop.reading_weights_per_step(); the per-step scan stays its reference.
         last_output, sequence, final_states = loop.scan(
             self._step_function(step_kwargs),
             inputs,

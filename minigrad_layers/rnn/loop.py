@@ -49,11 +49,6 @@ def reading_weights_per_step():
         _per_step_reads = previous
 
 
-def reads_weights_per_step() -> bool:
-    """True inside :func:`reading_weights_per_step`."""
-    return _per_step_reads
-
-
 def _weight_attributes(cells: Iterable) -> list[tuple[object, str, mg.Variable]]:
     """``(owner, attribute name, variable)`` for every Variable attribute of the cells."""
     found = []
