@@ -1,7 +1,8 @@
 """minigrad: a small tape-based autodiff engine on numpy arrays, with Numba kernels.
 
 Read in this order: ``tensor.py`` (the data), ``tape.py`` (recording and the reverse sweep),
-``ops.py`` (each primitive followed by its gradient rule), ``kernels.py`` (the loops).
+``ops.py`` (each primitive followed by its gradient rule), ``kernels.py`` (the loops); then
+``recurrent.py`` (whole-sequence RNN ops with hand-written BPTT) and ``recurrent_kernels.py``.
 
 >>> import minigrad as mg
 >>> w = mg.Variable([[0.5]])
@@ -65,6 +66,7 @@ from minigrad.ops import (
     zeros,
     zeros_like,
 )
+from minigrad.recurrent import gru_sequence, lstm_sequence, simple_rnn_sequence
 from minigrad.tape import GradientTape, Record, name_scope
 
 __all__ = [
@@ -88,11 +90,13 @@ __all__ = [
     "gradcheck",
     "greater",
     "greater_equal",
+    "gru_sequence",
     "identity",
     "less",
     "less_equal",
     "log",
     "log_softmax",
+    "lstm_sequence",
     "matmul",
     "max",
     "maximum",
@@ -111,6 +115,7 @@ __all__ = [
     "reshape",
     "set_floatx",
     "sigmoid",
+    "simple_rnn_sequence",
     "softmax",
     "split",
     "sqrt",

@@ -10,7 +10,7 @@ import numpy as np
 import minigrad as mg
 from minigrad.nest import flatten
 from minigrad_layers.layer import Layer, _as_tensors
-from minigrad_layers.rnn import loop
+from minigrad_layers.rnn import fused, loop
 from minigrad_layers.rnn.protocol import (
     build_cell,
     call_accepts,
@@ -380,22 +380,25 @@ class RNN(Layer):
             step_kwargs["training"] = training
         reset_dropout_masks(self.cell)
 
-        # The one place where the sequence is processed: a fused path for built-in cells (one
-        # record for the whole sequence) would branch off here when not self.unroll and outside
-        # loop.reading_weights_per_step(); the per-step scan stays its reference.
-        last_output, sequence, final_states = loop.scan(
-            self._step_function(step_kwargs),
-            inputs,
-            states,
-            name=self.name,
-            mask=mask,
-            time_major=self.time_major,
-            go_backwards=self.go_backwards,
-            zero_output_for_mask=self.zero_output_for_mask,
-            truncate_gradient=self.truncate_gradient,
-            return_sequences=self.return_sequences,
-            cells=iter_cells(self.cell),
-        )
+        # The one place where the sequence is processed: built-in cells may take the fused path
+        # (one op for the whole sequence); the per-step loop is the reference for it.
+        options = {
+            "name": self.name,
+            "mask": mask,
+            "time_major": self.time_major,
+            "go_backwards": self.go_backwards,
+            "zero_output_for_mask": self.zero_output_for_mask,
+            "truncate_gradient": self.truncate_gradient,
+            "return_sequences": self.return_sequences,
+        }
+        if fused.applies(self, inputs, training, constants):
+            last_output, sequence, final_states = fused.scan(self.cell, inputs, states, **options)
+        else:
+            step = self._step_function(step_kwargs)
+            cells = iter_cells(self.cell)
+            last_output, sequence, final_states = loop.scan(
+                step, inputs, states, cells=cells, **options
+            )
         if self.stateful:
             self._kept_states = [mg.stop_gradient(s) for s in final_states]
         output = sequence if self.return_sequences else last_output

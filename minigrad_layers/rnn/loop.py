@@ -49,6 +49,11 @@ def reading_weights_per_step():
         _per_step_reads = previous
 
 
+def is_reading_weights_per_step() -> bool:
+    """Whether :func:`reading_weights_per_step` is active (the RNN then never fuses steps)."""
+    return _per_step_reads
+
+
 def _weight_attributes(cells: Iterable) -> list[tuple[object, str, mg.Variable]]:
     """``(owner, attribute name, variable)`` for every Variable attribute of the cells."""
     found = []
