@@ -4,7 +4,10 @@ The model is the same everywhere: a recurrent layer (SimpleRNN or LSTM, H units)
 batch ``x (B, T, D)``, the loss ``mean(h_T ** 2)`` of its last output, and plain SGD
 ``w -= 0.01 * dL/dw`` on its three weights. Implementations, measured in the same run:
 
-* ``minigrad``: ``mgl.SimpleRNN`` / ``mgl.LSTM`` under an ``mg.GradientTape``;
+* ``minigrad``: ``mgl.SimpleRNN`` / ``mgl.LSTM`` under an ``mg.GradientTape``, on the fused path
+  (one ``mg.simple_rnn_sequence`` / ``mg.lstm_sequence`` record per call);
+* ``per-step``: the same layers with ``unroll=True``, the per-step loop (every step's ops on the
+  tape, as ``trace_bptt`` sees them);
 * ``numpy``: the hand-written BPTT loops of ``tests/rnn/numpy_bptt.py`` (the tests check them
   against the tape);
 * ``torch``: ``nn.RNN`` / ``nn.LSTM`` with ``torch.set_num_threads(2)``, when PyTorch is importable
@@ -78,8 +81,8 @@ def median_ms(step, runs: int) -> float:
 # -------------------------------------------------------------------------------------------------
 
 
-def minigrad_step(model: str, x: np.ndarray, weights: list[np.ndarray]):
-    layer = getattr(mgl, model)(weights[1].shape[0])
+def minigrad_step(model: str, x: np.ndarray, weights: list[np.ndarray], unroll: bool = False):
+    layer = getattr(mgl, model)(weights[1].shape[0], unroll=unroll)
     inputs = mg.tensor(x)
     layer(inputs[:, :1])
     layer.set_weights(weights)
@@ -171,8 +174,8 @@ def main() -> None:
     ref = load_numpy_reference()
     torch = import_torch()
     print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'not installed'}")
-    header = f"{'size':4} {'model':9} {'numpy ms':>9} {'minigrad ms':>12} {'torch ms':>9}"
-    header += f" {'mg/numpy':>9} {'mg/torch':>9}"
+    header = f"{'size':4} {'model':9} {'numpy ms':>9} {'minigrad ms':>12} {'per-step ms':>12}"
+    header += f" {'torch ms':>9} {'mg/numpy':>9} {'mg/torch':>9} {'step/torch':>10}"
     print(header)
     for size, (B, T, D, H) in SIZES.items():
         x = np.random.default_rng(1).normal(size=(B, T, D)).astype(np.float32)
@@ -181,6 +184,7 @@ def main() -> None:
             steps = {
                 "numpy": numpy_step(model, x, weights, ref),
                 "minigrad": minigrad_step(model, x, weights),
+                "per-step": minigrad_step(model, x, weights, unroll=True),
             }
             if torch is not None:
                 steps["torch"] = torch_step(model, x, weights, torch)
@@ -189,11 +193,12 @@ def main() -> None:
                 for name, step in steps.items():
                     time.sleep(0.5)  # let the previous library's idle threads settle
                     times[name] = min(times[name], median_ms(step, RUNS[size]))
-            mg_ms = times["minigrad"]
+            mg_ms, step_ms = times["minigrad"], times["per-step"]
             torch_ms = times.get("torch", float("nan"))
             print(
-                f"{size:4} {model:9} {times['numpy']:9.1f} {mg_ms:12.1f} {torch_ms:9.1f}"
-                f" {mg_ms / times['numpy']:9.2f} {mg_ms / torch_ms:9.2f}"
+                f"{size:4} {model:9} {times['numpy']:9.1f} {mg_ms:12.1f} {step_ms:12.1f}"
+                f" {torch_ms:9.1f} {mg_ms / times['numpy']:9.2f} {mg_ms / torch_ms:9.2f}"
+                f" {step_ms / torch_ms:10.2f}"
             )
     if args.profile:
         for model in ("SimpleRNN", "LSTM"):

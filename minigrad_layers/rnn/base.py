@@ -78,9 +78,10 @@ class RNN(Layer):
     one), ``return_state`` (also return the final states), ``go_backwards`` (process the input
     from the last step to the first and return the sequence in that processing order),
     ``stateful`` (keep the final states of a batch as the initial states of the next call),
-    ``unroll`` (accepted for Keras compatibility: both values give identical results; ``True``
-    always runs the per-step loop), ``time_major`` (inputs and outputs are ``(time, batch,
-    ...)``), ``zero_output_for_mask`` (masked steps output zeros instead of repeating the previous
+    ``unroll`` (both values give identical results: ``True`` always runs the per-step loop of
+    ``loop.py``; ``False`` lets a built-in cell run the whole sequence as one fused op, see
+    ``fused.py``), ``time_major`` (inputs and outputs are ``(time, batch, ...)``),
+    ``zero_output_for_mask`` (masked steps output zeros instead of repeating the previous
     output), ``truncate_gradient`` (None for full backpropagation through time, or an int ``k``:
     the state carried into processing step ``t`` passes through ``mg.stop_gradient`` whenever
     ``t > 0 and t % k == 0``; the forward pass is unchanged), plus the Layer arguments.
