@@ -131,17 +131,28 @@ def _flat(a: np.ndarray) -> np.ndarray:
     return a.reshape(-1, a.shape[-1])
 
 
-def _prepare(op, x, states, kernel, recurrent_kernel, bias, gates, bias_rows, mask, go_backwards):
-    """Check the operands; return ``x_tm (T, B, D)`` and ``keep (T, B)`` in processing order."""
-    _check(op, x, states, kernel, recurrent_kernel, bias, gates, bias_rows)
+def _prepare(op, x, states, weights, gates, bias_rows, mask, go_backwards, truncate_gradient):
+    """Check the operands; return the attributes every gradient rule reads: ``x_tm (T, B, D)``
+    and ``keep (T, B)`` in processing order, ``go_backwards`` and ``truncate`` (0 for none)."""
+    _check(op, x, states, *weights, gates, bias_rows)
     batch, steps, _ = x.shape
-    return _time_major(x._data, go_backwards), _keep(mask, batch, steps, go_backwards)
+    return {
+        "x_tm": _time_major(x._data, go_backwards),
+        "keep": _keep(mask, batch, steps, go_backwards),
+        "go_backwards": bool(go_backwards),
+        "truncate": _truncate(truncate_gradient),
+    }
 
 
-def _record(op, x, states, kernel, recurrent_kernel, bias, outputs, **attrs) -> None:
+def _record(op, x, states, weights, outputs, attrs, **caches) -> None:
     """One Record with inputs ``(x, *states, kernel, recurrent_kernel[, bias])``."""
+    kernel, recurrent_kernel, bias = weights
     inputs = (x, *states, kernel, recurrent_kernel) + (() if bias is None else (bias,))
-    record(op, inputs, outputs, **attrs)
+    record(op, inputs, outputs, **attrs, **caches)
+
+
+def _data(t: Tensor | None) -> np.ndarray | None:
+    return None if t is None else t._data
 
 
 def _gradients(rec, dxw, dstates, recurrent_pairs, bias_parts) -> tuple:
@@ -189,27 +200,14 @@ def simple_rnn_sequence(
 ):
     """``h_t = tanh(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel)`` over all steps;
     returns ``(hs (B, T, H), h_T)``. Weights ``(D, H)``, ``(H, H)``, ``(H,)``."""
+    weights = (kernel, recurrent_kernel, bias)
     op = "simple_rnn_sequence"
-    x_tm, keep = _prepare(op, x, [h0], kernel, recurrent_kernel, bias, 1, 1, mask, go_backwards)
-    truncate = _truncate(truncate_gradient)
-    xw = _input_projection(x_tm, kernel._data, None if bias is None else bias._data)
-    hs = rk.simple_rnn_forward(xw, recurrent_kernel._data, keep, h0._data)
+    attrs = _prepare(op, x, [h0], weights, 1, 1, mask, go_backwards, truncate_gradient)
+    xw = _input_projection(attrs["x_tm"], kernel._data, _data(bias))
+    hs = rk.simple_rnn_forward(xw, recurrent_kernel._data, attrs["keep"], h0._data)
     outputs = (Tensor(_batch_major(hs)), Tensor(hs[-1].copy()))
     if _active_tapes:
-        _record(
-            op,
-            x,
-            [h0],
-            kernel,
-            recurrent_kernel,
-            bias,
-            outputs,
-            x_tm=x_tm,
-            keep=keep,
-            go_backwards=go_backwards,
-            truncate=truncate,
-            hs=hs,
-        )
+        _record(op, x, [h0], weights, outputs, attrs, hs=hs)
     return outputs
 
 
@@ -237,30 +235,16 @@ def lstm_sequence(
     """The LSTM (gates i f c o: ``z = x_t @ kernel + bias + h_{t-1} @ recurrent_kernel``,
     ``c_t = σ(z_f) c_{t-1} + σ(z_i) tanh(z_c)``, ``h_t = σ(z_o) tanh(c_t)``) over all steps;
     returns ``(hs (B, T, H), h_T, c_T)``. Weights ``(D, 4H)``, ``(H, 4H)``, ``(4H,)``."""
+    weights = (kernel, recurrent_kernel, bias)
     op = "lstm_sequence"
-    x_tm, keep = _prepare(op, x, [h0, c0], kernel, recurrent_kernel, bias, 4, 1, mask, go_backwards)
-    truncate = _truncate(truncate_gradient)
-    xw = _input_projection(x_tm, kernel._data, None if bias is None else bias._data)
-    hs, cs, acts, tanh_c = rk.lstm_forward(xw, recurrent_kernel._data, keep, h0._data, c0._data)
+    attrs = _prepare(op, x, [h0, c0], weights, 4, 1, mask, go_backwards, truncate_gradient)
+    xw = _input_projection(attrs["x_tm"], kernel._data, _data(bias))
+    hs, cs, acts, tanh_c = rk.lstm_forward(
+        xw, recurrent_kernel._data, attrs["keep"], h0._data, c0._data
+    )
     outputs = (Tensor(_batch_major(hs)), Tensor(hs[-1].copy()), Tensor(cs[-1].copy()))
     if _active_tapes:
-        _record(
-            op,
-            x,
-            [h0, c0],
-            kernel,
-            recurrent_kernel,
-            bias,
-            outputs,
-            x_tm=x_tm,
-            keep=keep,
-            go_backwards=go_backwards,
-            truncate=truncate,
-            hs=hs,
-            cs=cs,
-            acts=acts,
-            tanh_c=tanh_c,
-        )
+        _record(op, x, [h0, c0], weights, outputs, attrs, hs=hs, cs=cs, acts=acts, tanh_c=tanh_c)
     return outputs
 
 
@@ -290,21 +274,17 @@ def gru_sequence(
     """The GRU (gates z r h, ``h_t = hh + z (h_{t-1} - hh)``; see ``mgl.GRUCell`` for both
     variants) over all steps; returns ``(hs (B, T, H), h_T)``. Weights ``(D, 3H)``, ``(H, 3H)``,
     and ``bias (2, 3H)`` (input and recurrent rows) when ``reset_after``, else ``(3H,)``."""
-    op = "gru_sequence"
-    x_tm, keep = _prepare(
-        op, x, [h0], kernel, recurrent_kernel, bias, 3, 2 if reset_after else 1, mask, go_backwards
-    )
-    truncate = _truncate(truncate_gradient)
-    u = recurrent_kernel._data
-    if reset_after:
+    weights = (kernel, recurrent_kernel, bias)
+    op, bias_rows = "gru_sequence", 2 if reset_after else 1
+    attrs = _prepare(op, x, [h0], weights, 3, bias_rows, mask, go_backwards, truncate_gradient)
+    u, keep = recurrent_kernel._data, attrs["keep"]
+    if reset_after:  # the input bias joins xw, the recurrent one the kernel's h @ U
         b_in = None if bias is None else bias._data[0]
-        b_rec = (
-            np.zeros(u.shape[1], u.dtype) if bias is None else np.ascontiguousarray(bias._data[1])
-        )
-        xw = _input_projection(x_tm, kernel._data, b_in)
+        b_rec = np.zeros(u.shape[1], u.dtype) if bias is None else bias._data[1].copy()
+        xw = _input_projection(attrs["x_tm"], kernel._data, b_in)
         hs, acts, caches = rk.gru_forward(xw, u, b_rec, keep, h0._data)
     else:
-        xw = _input_projection(x_tm, kernel._data, None if bias is None else bias._data)
+        xw = _input_projection(attrs["x_tm"], kernel._data, _data(bias))
         hs, acts, caches = rk.gru_forward_reset_before(xw, u, keep, h0._data)
     outputs = (Tensor(_batch_major(hs)), Tensor(hs[-1].copy()))
     if _active_tapes:
@@ -312,14 +292,9 @@ def gru_sequence(
             op,
             x,
             [h0],
-            kernel,
-            recurrent_kernel,
-            bias,
+            weights,
             outputs,
-            x_tm=x_tm,
-            keep=keep,
-            go_backwards=go_backwards,
-            truncate=truncate,
+            attrs,
             reset_after=reset_after,
             hs=hs,
             acts=acts,
@@ -330,18 +305,14 @@ def gru_sequence(
 
 @gradient_rule("gru_sequence", multiple_outputs=True)
 def _gru_sequence_grad(rec, gs):
-    """BPTT (see ``recurrent_kernels._gru_backward*``); weights from the per-step gradients."""
+    """BPTT (see ``recurrent_kernels._gru_backward*``); weights from the per-step gradients.
+    ``caches`` is ``p_h`` (reset_after) or ``r h_{t-1}`` (reset_after=False)."""
     a = rec.attrs
-    u = rec.inputs[3]._data
+    u, keep, hs, acts, caches = rec.inputs[3]._data, a["keep"], a["hs"], a["acts"], a["caches"]
     dhs = _output_gradients(gs[0], gs[1])
-    hs_prev = a["hs"][:-1]
     if a["reset_after"]:
-        dxw, dp, dh0 = rk.gru_backward(
-            u, a["keep"], a["hs"], a["acts"], a["caches"], dhs, a["truncate"]
-        )
-        return _gradients(rec, dxw, [dh0], [(hs_prev, dp)], [dxw, dp])
-    dzr, dhh, dh0 = rk.gru_backward_reset_before(
-        u, a["keep"], a["hs"], a["acts"], dhs, a["truncate"]
-    )
+        dxw, dp, dh0 = rk.gru_backward(u, keep, hs, acts, caches, dhs, a["truncate"])
+        return _gradients(rec, dxw, [dh0], [(hs[:-1], dp)], [dxw, dp])
+    dzr, dhh, dh0 = rk.gru_backward_reset_before(u, keep, hs, acts, dhs, a["truncate"])
     dxw = np.concatenate([dzr, dhh], axis=2)  # (T, B, 3H)
-    return _gradients(rec, dxw, [dh0], [(hs_prev, dzr), (a["caches"], dhh)], [dxw])
+    return _gradients(rec, dxw, [dh0], [(hs[:-1], dzr), (caches, dhh)], [dxw])
