@@ -15,9 +15,9 @@ model, which predicts exactly the same. Then a stateful copy (a batch of one, ``
 loads them too and writes text one character at a time after a prompt, at a few temperatures: a
 low temperature picks the likeliest characters, a higher one takes more risks.
 
-The default run trains for about 3 minutes on 2 cores and prints the loss, the wall time and the
-samples. ``--epochs`` and ``--minutes`` scale it (training stops at whichever limit comes first;
-the learning rate then decays over the time limit).
+The default run trains for about a minute and a half on 2 cores and prints the loss, the wall
+time and the samples. ``--epochs`` and ``--minutes`` scale it (training stops at whichever limit
+comes first; the learning rate then decays over the time limit).
 
     python examples/07_char_rnn.py [--quick] [--epochs N] [--minutes M] [--cell lstm|gru]
         [--units H] [--seq-len T] [--batch-size B] [--learning-rate LR] [--prompt TEXT]
@@ -132,7 +132,7 @@ def sample(
     return prompt + "".join(out)
 
 
-# Sizes of the default run (about 3 minutes on 2 cores) and of the quick one (seconds).
+# Sizes of the default run (about a minute and a half on 2 cores) and of the quick one (seconds).
 DEFAULT = dict(epochs=10, units=128, embed_dim=64, seq_len=100, stride=20, batch_size=64)
 QUICK = dict(epochs=1, units=32, embed_dim=16, seq_len=32, stride=32, batch_size=32)
 QUICK_TEXT = 6_000  # characters: the first verses

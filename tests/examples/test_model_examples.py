@@ -92,7 +92,7 @@ def test_char_rnn_rejects_a_prompt_outside_the_vocabulary(char_rnn, tmp_path):
 
 
 def test_char_rnn_time_limit_stops_training(char_rnn, capsys, tmp_path):
-    results = char_rnn.main(quick=True, epochs=50, minutes=1e-4, out=tmp_path / "w.npz")
+    results = char_rnn.main(quick=True, epochs=50, minutes=1e-9, out=tmp_path / "w.npz")
     out = capsys.readouterr().out
     assert "stopped by the time limit" in out
     assert "Trained 1 step (1 epoch(s), stopped by the time limit)" in out
