@@ -11,8 +11,11 @@ within float32 tolerances; odd and large batch shapes agree."""
 
 import functools
 
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad_layers as mgl
@@ -208,6 +211,26 @@ def test_outputs_states_and_gradients_match(kind, return_sequences, return_state
 @pytest.mark.parametrize("kind", ALL_KINDS)
 def test_default_zero_initial_state_matches(kind):
     check_twins(kind, {"return_sequences": True, "return_state": True}, with_states=False)
+
+
+@given(
+    kind=st.sampled_from(ALL_KINDS),
+    batch=st.integers(1, 9),
+    steps=st.integers(1, 7),
+    options=st.fixed_dictionaries(
+        {
+            "return_sequences": st.booleans(),
+            "go_backwards": st.booleans(),
+            "zero_output_for_mask": st.booleans(),
+            "truncate_gradient": st.sampled_from([None, 1, 2, 3]),
+        }
+    ),
+    data=st.data(),
+)
+def test_random_configurations_match(kind, batch, steps, options, data):
+    """Any batch and length (rows not a multiple of the 4-row blocks included), any mask."""
+    mask = data.draw(st.none() | hnp.arrays(bool, (batch, steps)), label="mask")
+    check_twins(kind, {**options, "return_state": True}, mask, x_shape=(batch, steps, D))
 
 
 @pytest.mark.parametrize("return_sequences", [False, True])
