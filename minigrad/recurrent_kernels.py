@@ -19,6 +19,9 @@ Parallelism: the rows of a batch never interact, so each thread takes a run of r
 of 4, the matmul's row block) through the whole time loop: one fork-join per sequence, no
 barrier per step. ``threads`` is 1 for small sequences (see :func:`threads_for`).
 
+The wrappers at the end hand the kernels C-contiguous arrays only (a weight in another layout is
+copied first): each kernel then compiles once per dtype, and its row loops vectorise.
+
 The references are the per-step cells on the tape (tests/rnn/test_fused.py compares every cell
 and feature at float64 to 1e-10) and finite differences.
 """
@@ -429,7 +432,7 @@ def _threads(keep: np.ndarray, u: np.ndarray) -> int:
 def simple_rnn_forward(xw, u, keep, h0) -> np.ndarray:
     """``hs (T + 1, B, H)`` of ``h_t = tanh(xw[t] + h_{t-1} @ u)`` (masked rows carry h)."""
     hs = _states(h0, keep.shape[0])
-    _simple_rnn_forward(xw, u, keep, hs, _threads(keep, u))
+    _simple_rnn_forward(xw, np.ascontiguousarray(u), keep, hs, _threads(keep, u))
     return hs
 
 
@@ -448,7 +451,7 @@ def lstm_forward(xw, u, keep, h0, c0):
     hs, cs = _states(h0, steps), _states(c0, steps)
     acts = np.empty((steps, batch, 4 * units), h0.dtype)
     tanh_c = np.empty((steps, batch, units), h0.dtype)
-    _lstm_forward(xw, u, keep, hs, cs, acts, tanh_c, _threads(keep, u))
+    _lstm_forward(xw, np.ascontiguousarray(u), keep, hs, cs, acts, tanh_c, _threads(keep, u))
     return hs, cs, acts, tanh_c
 
 
@@ -469,7 +472,7 @@ def gru_forward(xw, u, b_rec, keep, h0):
     hs = _states(h0, steps)
     acts = np.empty((steps, batch, 3 * units), h0.dtype)
     p_h = np.empty((steps, batch, units), h0.dtype)
-    _gru_forward(xw, u, b_rec, keep, hs, acts, p_h, _threads(keep, u))
+    _gru_forward(xw, np.ascontiguousarray(u), b_rec, keep, hs, acts, p_h, _threads(keep, u))
     return hs, acts, p_h
 
 

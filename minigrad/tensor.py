@@ -197,12 +197,13 @@ class Variable(Tensor):
         data = as_array(value, dtype)
         if data.dtype.kind not in "fiub":
             raise TypeError(f"Variable needs numeric data, received dtype {data.dtype}")
-        super().__init__(np.array(data))  # a Variable owns its array
+        # a Variable owns its array, C-contiguous: the layout the kernels read without copying
+        super().__init__(np.array(data, order="C"))
         self.name = name or "Variable"
         self.trainable = bool(trainable)
 
     def assign(self, value) -> Variable:
-        new = np.array(as_array(value), dtype=self._data.dtype)
+        new = np.array(as_array(value), dtype=self._data.dtype, order="C")
         if new.shape != self._data.shape:
             raise ValueError(
                 f"Cannot assign a value of shape {new.shape} to variable {self.name!r} "

@@ -49,6 +49,17 @@ def test_variable_assign():
     assert "'w'" in repr(v)
 
 
+def test_variables_hold_c_contiguous_arrays_whatever_they_are_given():
+    """A weight from an initializer that makes a transposed array (orthogonal, through QR) is
+    stored C-contiguous, and stays so when assigned, so kernels read it without a copy."""
+    fortran = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    v = mg.Variable(fortran)
+    assert v.numpy().flags.c_contiguous
+    np.testing.assert_array_equal(v.numpy(), fortran)
+    v.assign(np.asfortranarray(np.ones((2, 3))))
+    assert v.numpy().flags.c_contiguous
+
+
 def test_incompatible_shapes_name_both():
     with pytest.raises(ValueError, match=r"\(2, 3\) and \(4,\)"):
         mg.add(mg.ones((2, 3)), mg.ones(4))

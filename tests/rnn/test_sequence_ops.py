@@ -160,6 +160,23 @@ def test_threads_split_rows_without_changing_a_bit(dtype):
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_weights_in_any_memory_layout_give_the_same_result(reset_after):
+    """A recurrent kernel stored transposed (Fortran order) or as a strided view is read as the
+    same matrix."""
+    d = arrays(gates=3, bias_shape=(2, 3 * H) if reset_after else None)
+    x, h0, w, b = (mg.tensor(d[k]) for k in ("x", "h0", "W", "b"))
+    strided = np.zeros((H, 6 * H))
+    strided[:, ::2] = d["U"]
+    results = [
+        mg.gru_sequence(x, h0, w, mg.Tensor(u), b, reset_after=reset_after)
+        for u in (d["U"], np.asfortranarray(d["U"]), strided[:, ::2])
+    ]
+    for hs, h_last in results[1:]:
+        np.testing.assert_array_equal(hs.numpy(), results[0][0].numpy())
+        np.testing.assert_array_equal(h_last.numpy(), results[0][1].numpy())
+
+
 def test_threads_for_uses_one_thread_for_small_sequences():
     assert rk.threads_for(batch=4, steps=1000, units=256, width=1024) == 1  # one row block
     assert rk.threads_for(batch=8, steps=2, units=8, width=32) == 1  # too little work
