@@ -9,7 +9,10 @@ state after step t (t = 0..T-1) and ``h_{-1} = h0`` the initial state. The loss 
 The script then runs ``mgl.SimpleRNN`` with the same weights, in float64, and prints the largest
 differences from the hand-written gradients:
 
-* ``tape.gradient``: dW, dU, db, dx and dh0 (the gradient with respect to the initial state);
+* ``tape.gradient``: dW, dU, db, dx and dh0 (the gradient with respect to the initial state),
+  once on the fused path (the default ``unroll=False``: one ``simple_rnn_sequence`` record whose
+  gradient rule is this same reverse loop, compiled) and once on the per-step path
+  (``unroll=True``: every step's ops on the tape);
 * ``mgl.inspect.trace_bptt``: ``state_grads[t][0]`` against the loop's ``dh`` at every step t,
   ``param_grads_by_step`` against the loop's per-step contributions to dW, dU and db, and
   ``input_grads`` against dx.
@@ -103,30 +106,35 @@ def run(quick: bool) -> None:
     dW, dU, db, dx, dh0, dh_by_step, contributions = backward(x, h0, W, U, hs, ys)
     print(f"loss by hand = {loss:.10f}")
 
-    # The same network as a layer, with the same weights (Keras order: kernel, recurrent, bias).
-    layer = mgl.SimpleRNN(n_hidden, return_sequences=True)
-    layer(x, initial_state=h0)  # builds the weights
-    layer.set_weights([W, U, b])
-    cell = layer.cell
-
     def loss_fn(outputs):  # outputs: (B, T, H), every h_t
         return 0.5 * mg.sum((outputs - ys) ** 2)
 
-    x_tensor, h0_tensor = mg.tensor(x), mg.tensor(h0)
-    with mg.GradientTape() as tape:
-        tape.watch([x_tensor, h0_tensor])
-        tape_loss = loss_fn(layer(x_tensor, initial_state=h0_tensor))
-    sources = [cell.kernel, cell.recurrent_kernel, cell.bias, x_tensor, h0_tensor]
-    grads = tape.gradient(tape_loss, sources)
-    print(f"loss on tape = {float(tape_loss):.10f}")
-
-    print("\nHand-written BPTT vs tape.gradient, max |difference|:")
+    # The same network as a layer, with the same weights (Keras order: kernel, recurrent, bias),
+    # on both of its paths.
     diffs = {}
-    for name, hand, tape_grad in zip(
-        ["dW", "dU", "db", "dx", "dh0"], [dW, dU, db, dx, dh0], grads, strict=True
-    ):
-        diffs[f"{name}_tape - {name}_hand"] = _max_diff(tape_grad, hand)
-    _print_rows(diffs)
+    for unroll, path in [(False, "fused"), (True, "per-step")]:
+        layer = mgl.SimpleRNN(n_hidden, return_sequences=True, unroll=unroll)
+        layer(x, initial_state=h0)  # builds the weights
+        layer.set_weights([W, U, b])
+        cell = layer.cell
+        x_tensor, h0_tensor = mg.tensor(x), mg.tensor(h0)
+        with mg.GradientTape() as tape:
+            tape.watch([x_tensor, h0_tensor])
+            tape_loss = loss_fn(layer(x_tensor, initial_state=h0_tensor))
+        sources = [cell.kernel, cell.recurrent_kernel, cell.bias, x_tensor, h0_tensor]
+        grads = tape.gradient(tape_loss, sources)
+        print(
+            f"\nThe {path} path (unroll={unroll}): {len(tape.records)} records on the tape, "
+            f"loss = {float(tape_loss):.10f}.\nHand-written BPTT vs its tape.gradient, max "
+            "|difference|:"
+        )
+        rows = {}
+        for name, hand, tape_grad in zip(
+            ["dW", "dU", "db", "dx", "dh0"], [dW, dU, db, dx, dh0], grads, strict=True
+        ):
+            rows[f"{name}_tape - {name}_hand ({path})"] = _max_diff(tape_grad, hand)
+        _print_rows(rows)
+        diffs.update(rows)
 
     trace = mgl.inspect.trace_bptt(layer, x, loss_fn, initial_state=h0)
     print(f"\nHand-written BPTT vs trace_bptt ({trace.steps} steps), max over t of |difference|:")
