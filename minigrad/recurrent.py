@@ -59,8 +59,11 @@ def _check(op: str, x, states, kernel, recurrent_kernel, bias, gates: int, bias_
             f"mg.{op}: every operand must be float32, or every one float64; received "
             + ", ".join(f"{name} {t._data.dtype}" for name, t in named.items())
         )
-    if x.ndim != 3:
-        raise ValueError(f"mg.{op}: x must be (batch, time, features), received shape {x.shape}")
+    if x.ndim != 3 or x.shape[1] == 0:
+        raise ValueError(
+            f"mg.{op}: x must be (batch, time, features) with at least one time step, received "
+            f"shape {x.shape}"
+        )
     (batch, _, features), units = x.shape, recurrent_kernel.shape[0]
     expected = {
         "kernel": (features, gates * units),

@@ -356,6 +356,8 @@ class RNN(Layer):
             mask = inputs._keras_mask
         batch_axis, time_axis = self._axes()
         batch, steps = inputs.shape[batch_axis], inputs.shape[time_axis]
+        if steps == 0:
+            raise ValueError(f"{self.name}: the input has no time steps (shape {inputs.shape})")
         mask = self._standardize_mask(mask, batch, steps)
         if self.stateful:
             self._check_stateful_batch(batch)

@@ -12,6 +12,7 @@ from cells_for_tests import (
 )
 
 import minigrad as mg
+import minigrad_layers as mgl
 from minigrad_layers.functional import Input
 from minigrad_layers.rnn import RNN, StackedRNNCells
 from minigrad_layers.rnn.protocol import zero_states
@@ -20,6 +21,15 @@ from minigrad_layers.rnn.protocol import zero_states
 def test_two_d_input():
     with pytest.raises(ValueError, match=re.escape("found ndim=2. Full shape received: (5, 2)")):
         RNN(MinimalRNNCell(3))(np.ones((5, 2)))
+
+
+@pytest.mark.parametrize("unroll", [False, True])
+@pytest.mark.parametrize("cell", [MinimalRNNCell(3), mgl.LSTMCell(3)], ids=["custom", "lstm"])
+def test_a_sequence_without_steps(cell, unroll):
+    """Both paths (the built-in LSTM cell takes the fused one unless unrolled) say the same."""
+    layer = RNN(cell, unroll=unroll, name="rnn_without_steps")
+    with pytest.raises(ValueError, match=re.escape("has no time steps (shape (2, 0, 4))")):
+        layer(np.ones((2, 0, 4)))
 
 
 def test_cell_without_state_size_or_call():

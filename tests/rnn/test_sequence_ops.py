@@ -188,6 +188,8 @@ def test_errors_name_what_was_received():
     w, u = mg.zeros((4, 5)), mg.zeros((5, 5))
     with pytest.raises(ValueError, match=r"x must be \(batch, time, features\).*\(3, 4\)"):
         mg.simple_rnn_sequence(mg.zeros((3, 4)), h0, w, u)
+    with pytest.raises(ValueError, match=r"at least one time step, received shape \(2, 0, 4\)"):
+        mg.simple_rnn_sequence(mg.zeros((2, 0, 4)), h0, w, u)
     with pytest.raises(ValueError, match=r"kernel must have shape \(4, 20\).*\(4, 5\)"):
         mg.lstm_sequence(x, h0, h0, w, mg.zeros((5, 20)))
     with pytest.raises(ValueError, match=r"initial state 0 must have shape \(2, 5\).*\(3, 5\)"):
