@@ -395,7 +395,9 @@ class RNN(Layer):
             "return_sequences": self.return_sequences,
         }
         if fused.applies(self, inputs, training, constants):
-            last_output, sequence, final_states = fused.scan(self.cell, inputs, states, **options)
+            last_output, sequence, final_states = fused.scan(
+                self.cell, inputs, states, training=training, **options
+            )
         else:
             step = self._step_function(step_kwargs)
             cells = iter_cells(self.cell)

@@ -1,8 +1,9 @@
-"""The fused path of ``RNN``: a built-in cell's whole sequence as one recorded op.
+"""The fused path of ``RNN``: a built-in cell's whole sequence in a few whole-sequence ops.
 
-For ``SimpleRNNCell``, ``LSTMCell`` and ``GRUCell`` the layer can run the entire sequence
-through ``mg.simple_rnn_sequence`` / ``mg.lstm_sequence`` / ``mg.gru_sequence`` (one tape record,
-Numba kernels, a hand-written BPTT) instead of the per-step loop of ``loop.py``. The results are
+For ``SimpleRNNCell``, ``LSTMCell`` and ``GRUCell`` the layer can compute the input's part of
+every step in one matmul and run the recurrence through ``mg.simple_rnn_sequence`` /
+``mg.lstm_sequence`` / ``mg.gru_sequence`` (one tape record, Numba kernels, a hand-written BPTT)
+instead of the per-step loop of ``loop.py``. The results are
 the same (the tests compare both paths on every feature); only speed and the tape differ: the
 fused path records no per-step scopes, so whatever reads the tape step by step
 (``mgl.inspect.trace_bptt``) runs the per-step loop.
@@ -13,7 +14,8 @@ kernels:
 * ``unroll=False``, and not inside ``loop.reading_weights_per_step()``;
 * the cell's class is exactly one of the three (a subclass may change ``call``);
 * ``activation`` is tanh and ``recurrent_activation`` sigmoid (the defaults);
-* no dropout is in effect (not training, or both rates 0), and no ``constants``;
+* no recurrent dropout is in effect (not training, or ``recurrent_dropout=0``; input dropout is
+  fine), and no ``constants``;
 * steps are vectors: the input is ``(batch, time, features)``.
 
 Masks, ``go_backwards``, ``time_major``, ``zero_output_for_mask``, ``truncate_gradient``,
@@ -45,7 +47,7 @@ def applies(layer, inputs: mg.Tensor, training, constants) -> bool:
         return False
     if kind is not SimpleRNNCell and cell.recurrent_activation not in _SIGMOID:
         return False
-    return not (training and (cell.dropout > 0 or cell.recurrent_dropout > 0))
+    return not (training and cell.recurrent_dropout > 0)
 
 
 def scan(
@@ -60,37 +62,66 @@ def scan(
     zero_output_for_mask: bool,
     truncate_gradient: int | None,
     return_sequences: bool,
+    training=None,
 ):
-    """Same contract as ``loop.scan`` (``(last_output, sequence or None, final states)``), in
-    one fused op recorded in name scope ``name``.
+    """Same contract as ``loop.scan`` (``(last_output, sequence or None, final states)``), as a
+    few whole-sequence ops recorded in name scope ``name``::
+
+        xw = x @ kernel + bias              # (T, B, G*H): one matmul for all steps
+        hs, *states = mg.lstm_sequence(xw, *states, recurrent_kernel, mask=..., ...)
+        ys = where(shown, hs, 0)            # the outputs, when a mask hides some
 
     The op returns the carried ``h`` after every step. The outputs follow from it: at a masked
     step the state repeats the last kept step's ``h``, which is also the output there, except
     before a row's first kept step, where the output is zeros; with ``zero_output_for_mask``
-    every masked step outputs zeros. So ``y = where(kept_so_far, hs, 0)`` (or ``where(mask, hs,
-    0)``), one op on the whole sequence."""
+    every masked step outputs zeros. So ``shown`` is "some step kept so far" (or the mask)."""
     with mg.name_scope(name):
-        x = mg.transpose(inputs, (1, 0, 2)) if time_major else inputs  # (B, T, D)
+        x = inputs if time_major else mg.transpose(inputs, (1, 0, 2))  # (T, B, D)
+        xw = _input_projection(cell, x, training)  # (T, B, G*H)
+        keep = None if mask is None else mask.T  # (T, B)
         options = {
-            "mask": mask,
+            "mask": keep,
             "go_backwards": go_backwards,
             "truncate_gradient": truncate_gradient,
         }
+        weights = [cell.recurrent_kernel]
         if type(cell) is GRUCell:
             options["reset_after"] = cell.reset_after
-        weights = (cell.kernel, cell.recurrent_kernel, cell.bias)
-        hs, *final_states = _OPS[type(cell)](x, *states, *weights, **options)  # hs (B, T, H)
+            if cell.reset_after and cell.bias is not None:
+                weights.append(cell.bias[1])  # the recurrent bias, (3H,)
+        hs, *final_states = _OPS[type(cell)](xw, *states, *weights, **options)  # hs (T, B, H)
         ys = hs
-        if mask is not None:
-            in_order = mask[:, ::-1] if go_backwards else mask  # (B, T), processing order
-            shown = in_order if zero_output_for_mask else np.logical_or.accumulate(in_order, 1)
+        if keep is not None:
+            in_order = keep[::-1] if go_backwards else keep  # processing order
+            shown = in_order if zero_output_for_mask else np.logical_or.accumulate(in_order, 0)
             if not shown.all():
                 ys = mg.where(shown[:, :, None], hs, 0.0)
-        last_output = ys[:, -1]  # (B, H)
+        last_output = ys[-1]  # (B, H)
         sequence = None
         if return_sequences:
-            sequence = mg.transpose(ys, (1, 0, 2)) if time_major else ys
+            sequence = ys if time_major else mg.transpose(ys, (1, 0, 2))
     return last_output, sequence, final_states
+
+
+def _input_projection(cell, x: mg.Tensor, training) -> mg.Tensor:
+    """``x @ kernel + b_in`` for all steps at once, ``(T, B, D) -> (T, B, G*H)``.
+
+    With input dropout in effect, gate k reads ``x * mask_k`` (one mask per gate, drawn by the
+    cell as its per-step ``call`` would, the same at every step), so the product is taken per
+    gate block of the kernel."""
+    kernel, bias = cell.kernel, cell.bias
+    masks = cell.get_dropout_mask_for_cell(x[0], training, count=cell._GATES)  # (B, D) each
+    if masks is None:
+        xw = mg.matmul(x, kernel)
+    else:
+        units = cell.units
+        blocks = [
+            mg.matmul(x * m, kernel[:, k * units : (k + 1) * units]) for k, m in enumerate(masks)
+        ]
+        xw = mg.concat(blocks, axis=2)
+    if bias is not None:
+        xw = xw + (bias[0] if bias.ndim == 2 else bias)  # a GRU's bias rows: input, recurrent
+    return xw
 
 
 _OPS = {

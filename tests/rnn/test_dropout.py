@@ -165,19 +165,23 @@ def reference_step(kind, weights, x, states, xm, hm):
 @pytest.mark.parametrize(
     "rates", [(0.4, 0.0), (0.0, 0.3), (0.4, 0.3)], ids=["input", "recurrent", "both"]
 )
-def test_masks_are_applied_per_gate(kind, rates):
+@pytest.mark.parametrize("unroll", [False, True])
+def test_masks_are_applied_per_gate(kind, rates, unroll):
+    """On both paths: input dropout alone runs fused unless unrolled, which asks the cell for
+    its masks once per call (and never for recurrent masks); the per-step loop asks at every
+    step and gets the same masks (see the test above)."""
     cell = CELL_MAKERS[kind](dropout=rates[0], recurrent_dropout=rates[1])
-    layer = mgl.RNN(cell, return_sequences=True)
+    layer = mgl.RNN(cell, return_sequences=True, unroll=unroll)
     seen = spy_on_masks(cell)
     x = inputs(2)
     out = layer(x, training=True).numpy()
 
+    x_masks = seen["x"][0]
+    h_masks = seen["h"][0] if seen["h"] else None
     weights = [w.numpy() for w in cell.weights]
     states = [np.zeros((B, H)) for _ in flatten(cell.state_size)]
     for t in range(T):
-        y, states = reference_step(
-            kind, weights, x.numpy()[:, t], states, seen["x"][t], seen["h"][t]
-        )
+        y, states = reference_step(kind, weights, x.numpy()[:, t], states, x_masks, h_masks)
         np.testing.assert_allclose(out[:, t], y, rtol=1e-12, atol=1e-14)
 
 

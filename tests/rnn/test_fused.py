@@ -5,7 +5,7 @@ same outputs, final states and tape gradients (input, weights, initial states) u
 feature (masks with a non-zero initial state, go_backwards, time_major, zero_output_for_mask,
 truncate_gradient, stateful, use_bias, unit_forget_bias, Embedding masks in models,
 Bidirectional); the fused path is really taken, and every configuration it does not cover
-(inspection mode, trace_bptt, dropout in training, other activations, stacked cells, cell
+(inspection mode, trace_bptt, recurrent dropout in training, other activations, stacked cells,
 subclasses) falls back to the per-step loop; gradcheck passes through the fused op; float32 agrees
 within float32 tolerances; odd and large batch shapes agree."""
 
@@ -549,9 +549,19 @@ def test_trace_bptt_runs_the_per_step_loop_of_an_lstm_with_unroll_false():
 
 @pytest.mark.parametrize(
     "kind, dropout, recurrent_dropout",
-    [("lstm", 0.3, 0.0), ("gru", 0.0, 0.3), ("simple_rnn", 0.2, 0.2)],
+    [
+        ("lstm", 0.3, 0.0),
+        ("gru", 0.2, 0.0),
+        ("gru_reset_before", 0.2, 0.0),
+        ("simple_rnn", 0.4, 0.0),
+        ("gru", 0.0, 0.3),
+        ("simple_rnn", 0.2, 0.2),
+    ],
 )
-def test_dropout_in_training_uses_the_per_step_path(kind, dropout, recurrent_dropout):
+def test_dropout_in_training(kind, dropout, recurrent_dropout):
+    """Input dropout alone keeps the fused path (one mask per gate, drawn as the per-step loop
+    draws it); recurrent dropout needs the per-step loop. Either way the values equal
+    ``unroll=True`` under the same seed, and differ from a call without dropout."""
     x = normal((B, T, D), 100)
     make = functools.partial(
         make_layer,
@@ -566,7 +576,10 @@ def test_dropout_in_training_uses_the_per_step_path(kind, dropout, recurrent_dro
     for layer in (fused, reference):
         mg.random.seed(7)  # the same dropout masks for both layers
         runs.append(run_layer(layer, x, MIXED_MASK, training=True))
-    assert_per_step(runs[0].records, fused)
+    if recurrent_dropout == 0:
+        assert_fused(runs[0].records, fused, KINDS[kind][1])
+    else:
+        assert_per_step(runs[0].records, fused)
     assert_same_run(*runs)
     no_dropout = run_layer(fused, x, MIXED_MASK, training=False)
     assert not np.allclose(runs[0].outputs[0], no_dropout.outputs[0])

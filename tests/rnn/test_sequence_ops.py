@@ -54,6 +54,35 @@ def tape_gradients(op, inputs, upstream, **options):
     return [o.numpy() for o in outputs], [g.numpy() for g in tape.gradient(loss, tensors)]
 
 
+def time_major(t):
+    return mg.transpose(t, (1, 0, 2))
+
+
+def keep(mask):
+    return None if mask is None else mask.T  # (T, B), as the ops take it
+
+
+def simple_rnn(x, h0, W, U, b, mask=None, **options):
+    """What the layer computes: ``x (B, T, D) -> (hs (B, T, H), h_T)``, the input projection
+    with ordinary ops and the recurrence with the fused op."""
+    xw = time_major(x) @ W + b  # (T, B, H)
+    hs, h = mg.simple_rnn_sequence(xw, h0, U, mask=keep(mask), **options)
+    return time_major(hs), h
+
+
+def lstm(x, h0, c0, W, U, b, mask=None, **options):
+    hs, h, c = mg.lstm_sequence(time_major(x) @ W + b, h0, c0, U, mask=keep(mask), **options)
+    return time_major(hs), h, c
+
+
+def gru(x, h0, W, U, b, mask=None, reset_after=True, **options):
+    b_in, b_rec = (b[0], b[1]) if reset_after else (b, None)
+    xw = time_major(x) @ W + b_in
+    options.update(reset_after=reset_after, mask=keep(mask))
+    hs, h = mg.gru_sequence(xw, h0, U, b_rec, **options)
+    return time_major(hs), h
+
+
 @pytest.mark.kernels
 @pytest.mark.parametrize("masked", [False, True])
 def test_simple_rnn_sequence_matches_numpy_bptt(masked):
@@ -64,7 +93,7 @@ def test_simple_rnn_sequence_matches_numpy_bptt(masked):
     expected = ref.simple_rnn_backward(dys, d["dh"], cache)  # dx, dh0, dW, dU, db
 
     inputs = [d["x"], d["h0"], d["W"], d["U"], d["b"]]
-    (hs, h_last), grads = tape_gradients(mg.simple_rnn_sequence, inputs, [dys, d["dh"]], mask=mask)
+    (hs, h_last), grads = tape_gradients(simple_rnn, inputs, [dys, d["dh"]], mask=mask)
     close(h_last, h)
     if not masked:
         close(hs, ys)
@@ -82,9 +111,7 @@ def test_lstm_sequence_matches_numpy_bptt(masked):
     expected = ref.lstm_backward(dys, d["dh"], d["dc"], cache)  # dx, dh0, dc0, dW, dU, db
 
     inputs = [d["x"], d["h0"], d["c0"], d["W"], d["U"], d["b"]]
-    (hs, h_last, c_last), grads = tape_gradients(
-        mg.lstm_sequence, inputs, [dys, d["dh"], d["dc"]], mask=mask
-    )
+    (hs, h_last, c_last), grads = tape_gradients(lstm, inputs, [dys, d["dh"], d["dc"]], mask=mask)
     close(h_last, h)
     close(c_last, c)
     if not masked:
@@ -100,17 +127,17 @@ def test_gru_sequence_matches_the_numpy_forward_and_finite_differences(reset_aft
     d = arrays(gates=3, bias_shape=(2, 3 * H) if reset_after else None)
     mask = padded_mask() if masked else None
     ys, h = ref.gru_forward(d["x"], d["h0"], d["W"], d["U"], d["b"], reset_after, mask=mask)
-    x, h0, w, u, b = (mg.tensor(d[k]) for k in ("x", "h0", "W", "U", "b"))
-    hs, h_last = mg.gru_sequence(x, h0, w, u, b, reset_after=reset_after, mask=mask)
+    inputs = [d[k] for k in ("x", "h0", "W", "U", "b")]
+    hs, h_last = gru(*map(mg.tensor, inputs), mask=mask, reset_after=reset_after)
     close(h_last.numpy(), h)
     if not masked:
         close(hs.numpy(), ys)
 
-    def loss(x, h0, w, u, b):
-        hs, h_last = mg.gru_sequence(x, h0, w, u, b, reset_after=reset_after, mask=mask)
+    def loss(*tensors):
+        hs, h_last = gru(*tensors, mask=mask, reset_after=reset_after)
         return mg.sum(hs * d["dys"]) + mg.sum(h_last * d["dh"])
 
-    mg.gradcheck(loss, [d[k] for k in ("x", "h0", "W", "U", "b")])
+    mg.gradcheck(loss, inputs)
 
 
 @pytest.mark.kernels
@@ -119,15 +146,15 @@ def test_go_backwards_and_truncation_match_their_definitions():
     boundaries, so the gradient of h0 vanishes once the loss reads only the last k steps."""
     d = arrays(gates=4)
     x, h0, c0, w, u, b = (mg.tensor(d[k]) for k in ("x", "h0", "c0", "W", "U", "b"))
-    backwards = mg.lstm_sequence(x, h0, c0, w, u, b, go_backwards=True)
-    forwards = mg.lstm_sequence(mg.tensor(d["x"][:, ::-1]), h0, c0, w, u, b)
+    backwards = lstm(x, h0, c0, w, u, b, go_backwards=True)
+    forwards = lstm(mg.tensor(d["x"][:, ::-1]), h0, c0, w, u, b)
     for got, want in zip(backwards, forwards, strict=True):
         close(got.numpy(), want.numpy())
 
     with mg.GradientTape() as tape:
         tape.watch(h0)
         tape.watch(x)
-        _, h_last, _ = mg.lstm_sequence(x, h0, c0, w, u, b, truncate_gradient=2)
+        _, h_last, _ = lstm(x, h0, c0, w, u, b, truncate_gradient=2)
         loss = mg.sum(h_last)
     dx, dh0 = tape.gradient(loss, [x, h0])
     assert np.all(dh0.numpy() == 0.0)
@@ -164,12 +191,13 @@ def test_threads_split_rows_without_changing_a_bit(dtype):
 def test_weights_in_any_memory_layout_give_the_same_result(reset_after):
     """A recurrent kernel stored transposed (Fortran order) or as a strided view is read as the
     same matrix."""
-    d = arrays(gates=3, bias_shape=(2, 3 * H) if reset_after else None)
-    x, h0, w, b = (mg.tensor(d[k]) for k in ("x", "h0", "W", "b"))
+    d = arrays(gates=3)
+    rng = np.random.default_rng(1)
+    xw, h0 = mg.tensor(rng.normal(size=(T, B, 3 * H))), mg.tensor(d["h0"])
     strided = np.zeros((H, 6 * H))
     strided[:, ::2] = d["U"]
     results = [
-        mg.gru_sequence(x, h0, w, mg.Tensor(u), b, reset_after=reset_after)
+        mg.gru_sequence(xw, h0, mg.Tensor(u), reset_after=reset_after)
         for u in (d["U"], np.asfortranarray(d["U"]), strided[:, ::2])
     ]
     for hs, h_last in results[1:]:
@@ -184,23 +212,26 @@ def test_threads_for_uses_one_thread_for_small_sequences():
 
 
 def test_errors_name_what_was_received():
-    x, h0 = mg.zeros((2, 3, 4)), mg.zeros((2, 5))
-    w, u = mg.zeros((4, 5)), mg.zeros((5, 5))
-    with pytest.raises(ValueError, match=r"x must be \(batch, time, features\).*\(3, 4\)"):
-        mg.simple_rnn_sequence(mg.zeros((3, 4)), h0, w, u)
-    with pytest.raises(ValueError, match=r"at least one time step, received shape \(2, 0, 4\)"):
-        mg.simple_rnn_sequence(mg.zeros((2, 0, 4)), h0, w, u)
-    with pytest.raises(ValueError, match=r"kernel must have shape \(4, 20\).*\(4, 5\)"):
-        mg.lstm_sequence(x, h0, h0, w, mg.zeros((5, 20)))
+    xw, h0, u = mg.zeros((3, 2, 5)), mg.zeros((2, 5)), mg.zeros((5, 5))  # T=3, B=2, H=5
+    with pytest.raises(ValueError, match=r"xw must be \(time, batch, 1 \* units\).*\(3, 5\)"):
+        mg.simple_rnn_sequence(mg.zeros((3, 5)), h0, u)
+    with pytest.raises(ValueError, match=r"at least one time step, received shape \(0, 2, 5\)"):
+        mg.simple_rnn_sequence(mg.zeros((0, 2, 5)), h0, u)
+    with pytest.raises(ValueError, match=r"xw must have shape \(3, 2, 20\).*\(3, 2, 5\)"):
+        mg.lstm_sequence(xw, h0, h0, mg.zeros((5, 20)))
     with pytest.raises(ValueError, match=r"initial state 0 must have shape \(2, 5\).*\(3, 5\)"):
-        mg.simple_rnn_sequence(x, mg.zeros((3, 5)), w, u)
-    with pytest.raises(ValueError, match=r"bias must have shape \(2, 15\).*\(15,\)"):
-        mg.gru_sequence(x, h0, mg.zeros((4, 15)), mg.zeros((5, 15)), mg.zeros(15))
-    with pytest.raises(TypeError, match="float64"):
-        mg.simple_rnn_sequence(x, h0, mg.cast(w, "float64"), u)
+        mg.simple_rnn_sequence(xw, mg.zeros((3, 5)), u)
+    with pytest.raises(ValueError, match=r"recurrent_bias must have shape \(15,\).*\(2, 15\)"):
+        mg.gru_sequence(mg.zeros((3, 2, 15)), h0, mg.zeros((5, 15)), mg.zeros((2, 15)))
+    with pytest.raises(ValueError, match="a recurrent_bias needs reset_after=True"):
+        mg.gru_sequence(
+            mg.zeros((3, 2, 15)), h0, mg.zeros((5, 15)), mg.zeros(15), reset_after=False
+        )
+    with pytest.raises(TypeError, match="recurrent_kernel float64"):
+        mg.simple_rnn_sequence(xw, h0, mg.cast(u, "float64"))
     with pytest.raises(TypeError, match="must be a Tensor"):
-        mg.simple_rnn_sequence(x, np.zeros((2, 5)), w, u)
-    with pytest.raises(ValueError, match=r"mask must have shape .* \(2, 3\).*\(3, 2\)"):
-        mg.simple_rnn_sequence(x, h0, w, u, mask=np.ones((3, 2), bool))
+        mg.simple_rnn_sequence(xw, np.zeros((2, 5)), u)
+    with pytest.raises(ValueError, match=r"mask must have shape .* \(3, 2\).*\(2, 3\)"):
+        mg.simple_rnn_sequence(xw, h0, u, mask=np.ones((2, 3), bool))
     with pytest.raises(ValueError, match="truncate_gradient must be >= 1, received 0"):
-        mg.simple_rnn_sequence(x, h0, w, u, truncate_gradient=0)
+        mg.simple_rnn_sequence(xw, h0, u, truncate_gradient=0)
