@@ -14,10 +14,10 @@ batch ``x (B, T, D)``, the loss ``mean(h_T ** 2)`` of its last output, and plain
   (it is not a dependency of this project).
 
 Sizes: S = (B=32, T=50, D=16, H=64) and M = (B=64, T=100, D=64, H=128). Each step is run after a
-warm-up, several times, and its median taken; the libraries take turns (twice, keeping the better
-median, so that a burst of load from elsewhere does not decide a ratio). The medians and the ratios
-minigrad / numpy and minigrad / torch are printed. ``--profile`` also prints where minigrad's
-steps spend their time (cProfile).
+warm-up, several times, and its median taken; the libraries take turns (three times, keeping the
+best median, so that a burst of load from elsewhere does not decide a ratio). The medians and the
+ratios minigrad / numpy, minigrad / torch and per-step / torch are printed. ``--profile`` also
+prints where minigrad's steps spend their time (cProfile).
 
     python benchmarks/bench_rnn.py [--profile]
 """
@@ -41,7 +41,7 @@ import minigrad_layers as mgl  # noqa: E402
 
 SIZES = {"S": (32, 50, 16, 64), "M": (64, 100, 64, 128)}
 RUNS = {"S": 9, "M": 5}
-ROUNDS = 2  # each library is measured in turn, twice; the better median of the two is kept
+ROUNDS = 3  # each library is measured in turn, three times; the best of the medians is kept
 LEARNING_RATE = 0.01
 GATES = {"SimpleRNN": 1, "LSTM": 4}
 

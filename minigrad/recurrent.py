@@ -127,13 +127,6 @@ def _record(op, xw, states, weights, outputs, attrs, **caches) -> None:
     record(op, (xw, *states, *weights), outputs, **attrs, **caches)
 
 
-def _output_gradients(d_outputs: np.ndarray, d_last: np.ndarray) -> np.ndarray:
-    """dL/d``hs[1:]``: the outputs' gradient plus the final state's at the last step."""
-    dhs = np.array(d_outputs, order="C")  # a fresh buffer: the last step is added to in place
-    dhs[-1] += d_last
-    return dhs
-
-
 def _flat(a: np.ndarray) -> np.ndarray:
     """``(T, B, n)`` as ``(T * B, n)``."""
     return a.reshape(-1, a.shape[-1])
@@ -186,8 +179,8 @@ def simple_rnn_sequence(
 def _simple_rnn_sequence_grad(rec, gs):
     """BPTT: dh += dL/dh_t; dxw_t = dh (1 - h_t^2); dh = dxw_t @ U^T; dU = sum h_{t-1}^T dxw_t."""
     a = rec.attrs
-    dhs = _output_gradients(gs[0], gs[1])
-    dz, dh0 = rk.simple_rnn_backward(rec.inputs[2]._data, a["keep"], a["hs"], dhs, a["truncate"])
+    u = rec.inputs[2]._data
+    dz, dh0 = rk.simple_rnn_backward(u, a["keep"], a["hs"], gs[0], gs[1], a["truncate"])
     return _gradients(rec, dz, [dh0], [(a["hs"][:-1], dz)])
 
 
@@ -213,10 +206,10 @@ def lstm_sequence(
 @gradient_rule("lstm_sequence", multiple_outputs=True)
 def _lstm_sequence_grad(rec, gs):
     """BPTT carrying dh and dc (see ``recurrent_kernels._lstm_backward``); dU from every step."""
-    a = rec.attrs
-    dhs = _output_gradients(gs[0], gs[1])
+    a, (d_outputs, dh_last, dc_last) = rec.attrs, gs
+    caches = (a["cs"], a["acts"], a["tanh_c"])
     dz, dh0, dc0 = rk.lstm_backward(
-        rec.inputs[3]._data, a["keep"], a["cs"], a["acts"], a["tanh_c"], dhs, gs[2], a["truncate"]
+        rec.inputs[3]._data, a["keep"], *caches, d_outputs, dh_last, dc_last, a["truncate"]
     )
     return _gradients(rec, dz, [dh0, dc0], [(a["hs"][:-1], dz)])
 
@@ -266,10 +259,10 @@ def _gru_sequence_grad(rec, gs):
     of the state: ``p_h = h_{t-1} @ U_h + b_rec_h`` with ``reset_after``, else ``r h_{t-1}``."""
     a = rec.attrs
     u, keep, hs, acts = rec.inputs[2]._data, a["keep"], a["hs"], a["acts"]
-    dhs = _output_gradients(gs[0], gs[1])
+    dhs, dh_last, truncate = gs[0], gs[1], a["truncate"]
     if a["reset_after"]:
-        dxw, dp, dh0 = rk.gru_backward(u, keep, hs, acts, a["candidate"], dhs, a["truncate"])
+        dxw, dp, dh0 = rk.gru_backward(u, keep, hs, acts, a["candidate"], dhs, dh_last, truncate)
         return _gradients(rec, dxw, [dh0], [(hs[:-1], dp)], kernels.sum_leading(dp, 2))
-    dzr, dhh, dh0 = rk.gru_backward_reset_before(u, keep, hs, acts, dhs, a["truncate"])
+    dzr, dhh, dh0 = rk.gru_backward_reset_before(u, keep, hs, acts, dhs, dh_last, truncate)
     dxw = np.concatenate([dzr, dhh], axis=2)  # (T, B, 3H)
     return _gradients(rec, dxw, [dh0], [(hs[:-1], dzr), (a["candidate"], dhh)])

@@ -11,9 +11,9 @@ Layout: time-major. ``xw (T, B, G*H)`` is ``x_t @ kernel + bias`` for every step
 units, Keras gate order), ``keep (T, B)`` the mask (True = the step updates the row), and ``hs
 (T + 1, B, H)`` the carried state: ``hs[0]`` is the initial state, ``hs[t + 1]`` the state after
 step t (equal to ``hs[t]`` on a row whose step t is masked). Gradients: ``dhs (T, B, H)`` is
-dL/d``hs[1:]`` (the step outputs, with the final state's gradient already added to the last
-step), and truncated BPTT with ``truncate > 0`` zeroes the gradient carried from step t back to
-step t - 1 whenever ``t % truncate == 0``.
+dL/d``hs[1:]`` (the step outputs), and the carried gradients ``dh`` (and the LSTM's ``dc``)
+start as those of the final states; truncated BPTT with ``truncate > 0`` zeroes the gradient
+carried from step t back to step t - 1 whenever ``t % truncate == 0``.
 
 Parallelism: the rows of a batch never interact, so each thread takes a run of rows (a multiple
 of 4, the matmul's row block) through the whole time loop: one fork-join per sequence, no
@@ -139,7 +139,7 @@ def _simple_rnn_forward(xw, u, keep, hs, threads):
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy", parallel=True)
 def _simple_rnn_backward(u_t, keep, hs, dhs, dz, dh, truncate, threads):
-    """Reverse loop carrying dh (B, H), which starts at zero and ends as dL/dh0.
+    """Reverse loop carrying dh (B, H), which starts as dL/dh_T and ends as dL/dh0.
 
     Kept rows: dh += dhs[t]; dz[t] = dh * (1 - hs[t+1]^2); dh = dz[t] @ U^T. Masked rows:
     dh += dhs[t]; dz[t] = 0; dh passes to step t - 1 unchanged."""
@@ -214,7 +214,7 @@ def _lstm_forward(xw, u, keep, hs, cs, acts, tanh_c, threads):
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy", parallel=True)
 def _lstm_backward(u_t, keep, cs, acts, tanh_c, dhs, dz, dh, dc, truncate, threads):
-    """Reverse loop carrying dh and dc (B, H); dc starts as dL/dc_T, dh at zero; both end as the
+    """Reverse loop carrying dh and dc (B, H), which start as dL/dh_T and dL/dc_T and end as the
     gradients of the initial states. For a kept row, with dh += dhs[t]::
 
         dc += dh o (1 - tanh(c)^2)
@@ -287,7 +287,7 @@ def _gru_forward(xw, u, b_rec, keep, hs, acts, p_h, threads):
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy", parallel=True)
 def _gru_backward(u_t, keep, hs, acts, p_h, dhs, dxw, dp, dh, truncate, threads):
-    """reset_after=True. Reverse loop carrying dh (zero at the start, dL/dh0 at the end).
+    """reset_after=True. Reverse loop carrying dh (dL/dh_T at the start, dL/dh0 at the end).
     For a kept row, with dh += dhs[t] and dhh = dh (1 - z)(1 - hh^2)::
 
         dxw[t] = [dh (h_{t-1} - hh) z(1-z), dhh p_h r(1-r), dhh]    (gradient of xw_t)
@@ -436,10 +436,17 @@ def simple_rnn_forward(xw, u, keep, h0) -> np.ndarray:
     return hs
 
 
-def simple_rnn_backward(u, keep, hs, dhs, truncate):
-    """``(dz (T, B, H), dh0 (B, H))``: gradients of the pre-activations and of ``h0``."""
+def _carry(d_last: np.ndarray) -> np.ndarray:
+    """A fresh contiguous copy of a final state's gradient: the carry the kernel updates."""
+    return np.array(d_last, order="C")
+
+
+def simple_rnn_backward(u, keep, hs, dhs, dh_last, truncate):
+    """``(dz (T, B, H), dh0 (B, H))``: gradients of the pre-activations and of ``h0``, from
+    those of the outputs ``dhs`` and of the final state ``dh_last``."""
+    dhs = np.ascontiguousarray(dhs)
     dz = np.empty(dhs.shape, dhs.dtype)
-    dh = np.zeros(dhs.shape[1:], dhs.dtype)
+    dh = _carry(dh_last)
     u_t = np.ascontiguousarray(u.T)
     _simple_rnn_backward(u_t, keep, hs, dhs, dz, dh, truncate, _threads(keep, u))
     return dz, dh
@@ -455,11 +462,12 @@ def lstm_forward(xw, u, keep, h0, c0):
     return hs, cs, acts, tanh_c
 
 
-def lstm_backward(u, keep, cs, acts, tanh_c, dhs, dc_last, truncate):
-    """``(dz (T, B, 4H), dh0, dc0)`` from dL/d(outputs) ``dhs`` and dL/dc_T ``dc_last``."""
+def lstm_backward(u, keep, cs, acts, tanh_c, dhs, dh_last, dc_last, truncate):
+    """``(dz (T, B, 4H), dh0, dc0)`` from dL/d(outputs) ``dhs`` and the final states'
+    gradients."""
+    dhs = np.ascontiguousarray(dhs)
     dz = np.empty(acts.shape, acts.dtype)
-    dh = np.zeros(dhs.shape[1:], dhs.dtype)
-    dc = np.array(dc_last, dtype=dhs.dtype)  # a fresh buffer: the kernel updates it in place
+    dh, dc = _carry(dh_last), _carry(dc_last)
     u_t = np.ascontiguousarray(u.T)
     _lstm_backward(u_t, keep, cs, acts, tanh_c, dhs, dz, dh, dc, truncate, _threads(keep, u))
     return dz, dh, dc
@@ -476,12 +484,13 @@ def gru_forward(xw, u, b_rec, keep, h0):
     return hs, acts, p_h
 
 
-def gru_backward(u, keep, hs, acts, p_h, dhs, truncate):
+def gru_backward(u, keep, hs, acts, p_h, dhs, dh_last, truncate):
     """reset_after=True: ``(dxw, dp, dh0)``, the gradients of ``xw`` and of ``p = h @ U +
     b_rec`` (T, B, 3H) and of ``h0``."""
+    dhs = np.ascontiguousarray(dhs)
     dxw = np.empty(acts.shape, acts.dtype)
     dp = np.empty(acts.shape, acts.dtype)
-    dh = np.zeros(dhs.shape[1:], dhs.dtype)
+    dh = _carry(dh_last)
     u_t = np.ascontiguousarray(u.T)
     _gru_backward(u_t, keep, hs, acts, p_h, dhs, dxw, dp, dh, truncate, _threads(keep, u))
     return dxw, dp, dh
@@ -499,13 +508,14 @@ def gru_forward_reset_before(xw, u, keep, h0):
     return hs, acts, rh
 
 
-def gru_backward_reset_before(u, keep, hs, acts, dhs, truncate):
+def gru_backward_reset_before(u, keep, hs, acts, dhs, dh_last, truncate):
     """reset_after=False: ``(dzr (T, B, 2H), dhh (T, B, H), dh0)``, the gradients of the z, r
     pre-activations and of the candidate's, and of ``h0``."""
+    dhs = np.ascontiguousarray(dhs)
     steps, batch, units = dhs.shape
     dzr = np.empty((steps, batch, 2 * units), dhs.dtype)
     dhh = np.empty((steps, batch, units), dhs.dtype)
-    dh = np.zeros((batch, units), dhs.dtype)
+    dh = _carry(dh_last)
     u_zr_t = np.ascontiguousarray(u[:, : 2 * units].T)
     u_h_t = np.ascontiguousarray(u[:, 2 * units :].T)
     _gru_backward_reset_before(
