@@ -1,6 +1,6 @@
 """Recurrent layers. Reading order: ``base.py`` (``RNN`` and the cell protocol), ``loop.py``
 (the time loop), ``protocol.py`` (state_size helpers), ``stacked.py``, ``bidirectional.py``,
-then ``fused.py`` (when the built-in cells run a whole sequence as one op)."""
+then ``fused.py`` (when a built-in cell runs its recurrence over the whole sequence as one op)."""
 
 from minigrad_layers.rnn.base import RNN
 from minigrad_layers.rnn.bidirectional import Bidirectional

@@ -79,12 +79,13 @@ class RNN(Layer):
     from the last step to the first and return the sequence in that processing order),
     ``stateful`` (keep the final states of a batch as the initial states of the next call),
     ``unroll`` (both values give identical results: ``True`` always runs the per-step loop of
-    ``loop.py``; ``False`` lets a built-in cell run the whole sequence as one fused op, see
-    ``fused.py``), ``time_major`` (inputs and outputs are ``(time, batch, ...)``),
-    ``zero_output_for_mask`` (masked steps output zeros instead of repeating the previous
-    output), ``truncate_gradient`` (None for full backpropagation through time, or an int ``k``:
-    the state carried into processing step ``t`` passes through ``mg.stop_gradient`` whenever
-    ``t > 0 and t % k == 0``; the forward pass is unchanged), plus the Layer arguments.
+    ``loop.py``; ``False`` lets a built-in cell take the fused path of ``fused.py``, where the
+    recurrence over the whole sequence is one op), ``time_major`` (inputs and outputs are
+    ``(time, batch, ...)``), ``zero_output_for_mask`` (masked steps output zeros instead of
+    repeating the previous output), ``truncate_gradient`` (None for full backpropagation through
+    time, or an int ``k``: the state carried into processing step ``t`` passes through
+    ``mg.stop_gradient`` whenever ``t > 0 and t % k == 0``; the forward pass is unchanged), plus
+    the Layer arguments.
 
     Call: ``rnn(inputs, mask=None, training=None, initial_state=None, constants=None)``.
 
@@ -384,7 +385,7 @@ class RNN(Layer):
         reset_dropout_masks(self.cell)
 
         # The one place where the sequence is processed: built-in cells may take the fused path
-        # (one op for the whole sequence); the per-step loop is the reference for it.
+        # (the recurrence over the whole sequence as one op); the per-step loop is its reference.
         options = {
             "name": self.name,
             "mask": mask,

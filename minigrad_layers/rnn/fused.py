@@ -3,10 +3,10 @@
 For ``SimpleRNNCell``, ``LSTMCell`` and ``GRUCell`` the layer can compute the input's part of
 every step in one matmul and run the recurrence through ``mg.simple_rnn_sequence`` /
 ``mg.lstm_sequence`` / ``mg.gru_sequence`` (one tape record, Numba kernels, a hand-written BPTT)
-instead of the per-step loop of ``loop.py``. The results are
-the same (the tests compare both paths on every feature); only speed and the tape differ: the
-fused path records no per-step scopes, so whatever reads the tape step by step
-(``mgl.inspect.trace_bptt``) runs the per-step loop.
+instead of the per-step loop of ``loop.py``. The results are the same (the tests compare both
+paths on every feature); only speed and the tape differ: the fused path records no per-step
+scopes, so whatever reads the tape step by step (``mgl.inspect.trace_bptt``) runs the per-step
+loop.
 
 When the fused path is taken (:func:`applies`), as Keras decides when it may use its cuDNN
 kernels:
@@ -110,7 +110,8 @@ def _input_projection(cell, x: mg.Tensor, training) -> mg.Tensor:
     cell as its per-step ``call`` would, the same at every step), so the product is taken per
     gate block of the kernel."""
     kernel, bias = cell.kernel, cell.bias
-    masks = cell.get_dropout_mask_for_cell(x[0], training, count=cell._GATES)  # (B, D) each
+    step_like = mg.zeros(x.shape[1:], dtype=x.dtype)  # (B, D): the masks take its shape, dtype
+    masks = cell.get_dropout_mask_for_cell(step_like, training, count=cell._GATES)
     if masks is None:
         xw = mg.matmul(x, kernel)
     else:
