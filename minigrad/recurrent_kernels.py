@@ -3,9 +3,9 @@
 These serve the fused ops of ``recurrent.py`` (one tape record per sequence). Each cell has a
 forward kernel, which runs the recurrence and keeps what backpropagation needs, and a backward
 kernel, which runs BPTT in reverse and returns the gradients with respect to the gate
-pre-activations of every step. Everything that is not sequential (the input projection
-``x @ kernel`` for all steps at once, and every weight gradient) is one large matmul in
-``recurrent.py``, so the kernels here hold only the recurrence itself.
+pre-activations of every step. Everything that is not sequential is a large matmul elsewhere
+(the input projection ``x @ kernel`` for all steps, made by the caller, and the recurrent
+kernel's gradient, in ``recurrent.py``), so the kernels here hold only the recurrence itself.
 
 Layout: time-major. ``xw (T, B, G*H)`` is ``x_t @ kernel + bias`` for every step (G gates of H
 units, Keras gate order), ``keep (T, B)`` the mask (True = the step updates the row), and ``hs
@@ -22,8 +22,9 @@ barrier per step. ``threads`` is 1 for small sequences (see :func:`threads_for`)
 The wrappers at the end hand the kernels C-contiguous arrays only (a weight in another layout is
 copied first): each kernel then compiles once per dtype, and its row loops vectorise.
 
-The references are the per-step cells on the tape (tests/rnn/test_fused.py compares every cell
-and feature at float64 to 1e-10) and finite differences.
+The references: the hand-written numpy BPTT loops of the tests (tests/rnn/test_sequence_ops.py),
+the per-step cells on the tape (tests/rnn/test_fused.py compares every cell and RNN feature in
+float64 to 1e-10), and finite differences.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import numpy as np
 from numba import njit, prange
 
 from minigrad.kernels import (
+    _BLOCK_BYTES,
     _FLAGS,
     _KU,
     _MR,
@@ -44,8 +46,6 @@ from minigrad.kernels import (
     _tile1,
     _tile4,
 )
-
-_BLOCK_BYTES = 128 * 1024  # a block of the recurrent kernel (kb x N) is at most this large
 
 
 def threads_for(batch: int, steps: int, units: int, width: int) -> int:
