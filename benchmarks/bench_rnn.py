@@ -41,6 +41,7 @@ import minigrad_layers as mgl  # noqa: E402
 
 SIZES = {"S": (32, 50, 16, 64), "M": (64, 100, 64, 128)}
 RUNS = {"S": 9, "M": 5}
+WARM_UP = 6  # steps before timing
 ROUNDS = 3  # each library is measured in turn, three times; the best of the medians is kept
 LEARNING_RATE = 0.01
 GATES = {"SimpleRNN": 1, "LSTM": 4}
@@ -66,8 +67,11 @@ def initial_weights(model: str, D: int, H: int, seed: int = 0) -> list[np.ndarra
 
 
 def median_ms(step, runs: int) -> float:
-    step()  # warm-up: compiles kernels, fills caches
-    step()
+    # Warm-up: compiles the kernels, fills the caches, and lets glibc's allocator settle. Its
+    # threshold for serving a large array from fresh (page-faulting) memory rises as such arrays
+    # are freed, so the first few steps of a run are up to 1.7x slower than the later ones.
+    for _ in range(WARM_UP):
+        step()
     times = []
     for _ in range(runs):
         start = time.perf_counter()
