@@ -150,7 +150,8 @@ def _gradients(rec, dxw, dstates, recurrent_pairs, drecurrent_bias=None) -> tupl
 
 
 def _outputs(hs: np.ndarray, *final) -> tuple:
-    """``(hs[1:], *final)`` as Tensors: the step outputs and the final states (copies)."""
+    """``(hs[1:], *final)`` as Tensors: the step outputs (a view of the cache ``hs``) and copies
+    of the final states."""
     return (Tensor(hs[1:]), *(Tensor(np.array(f)) for f in final))
 
 

@@ -5,6 +5,7 @@ multi-threaded kernels against the single-threaded ones, and their errors.
 The layer-level comparison with the per-step loop, feature by feature, is in ``test_fused.py``.
 The ``kernels``-marked tests use small shapes and also pass with ``NUMBA_DISABLE_JIT=1``."""
 
+import numba
 import numpy as np
 import numpy_bptt as ref
 import pytest
@@ -208,7 +209,8 @@ def test_weights_in_any_memory_layout_give_the_same_result(reset_after):
 def test_threads_for_uses_one_thread_for_small_sequences():
     assert rk.threads_for(batch=4, steps=1000, units=256, width=1024) == 1  # one row block
     assert rk.threads_for(batch=8, steps=2, units=8, width=32) == 1  # too little work
-    assert rk.threads_for(batch=64, steps=100, units=128, width=512) >= 1
+    big = rk.threads_for(batch=64, steps=100, units=128, width=512)
+    assert big == numba.get_num_threads()  # enough work and rows: every Numba thread
 
 
 def test_errors_name_what_was_received():
