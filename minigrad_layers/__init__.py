@@ -1,19 +1,24 @@
 """minigrad_layers: Keras-style layers, models and training on top of minigrad.
 
-Every layer class is defined in its own module and gathered in ``minigrad_layers.layers``; the
-top level re-exports them (``mgl.LSTM is mgl.layers.LSTM``) with models, shapes and the modules.
+The package is laid out by concept, lowest first:
+
+* ``engine/``: the ``Layer`` lifecycle, symbolic tensors and the functional graph, ``Model`` and
+  ``Sequential``, layer naming, ``TensorShape``;
+* ``layers/``: every layer (``core``, ``merge``, and ``rnn/``, the recurrent layers), gathered in
+  ``minigrad_layers.layers`` as ``keras.layers`` gathers them;
+* ``training/``: ``fit``/``evaluate``/``predict`` (``trainer``), callbacks, losses, metrics and
+  optimizers;
+* ``saving/``: weights files;
+* ``inspect/``: BPTT study tools that read a tape (nothing else in the package imports them).
+
+The top level re-exports the layer classes (``mgl.LSTM is mgl.layers.LSTM``), the models, and
+the modules users reach by their Keras names (``mgl.optimizers``, ``mgl.losses``, ...).
 """
 
-from minigrad_layers import (  # noqa: F401  (modules)
-    activations,
-    callbacks,
-    initializers,
-    inspect,
-    layers,
-    losses,
-    metrics,
-    optimizers,
-)
+from minigrad_layers import activations, initializers, inspect, layers  # noqa: F401
+from minigrad_layers.engine.model import Model, Sequential  # noqa: F401
+from minigrad_layers.engine.naming import clear_session  # noqa: F401
+from minigrad_layers.engine.tensor_shape import TensorShape  # noqa: F401
 from minigrad_layers.layers import (  # noqa: F401
     GRU,
     LSTM,
@@ -34,6 +39,4 @@ from minigrad_layers.layers import (  # noqa: F401
     SimpleRNNCell,
     StackedRNNCells,
 )
-from minigrad_layers.model import Model, Sequential  # noqa: F401
-from minigrad_layers.naming import clear_session  # noqa: F401
-from minigrad_layers.tensor_shape import TensorShape  # noqa: F401
+from minigrad_layers.training import callbacks, losses, metrics, optimizers  # noqa: F401

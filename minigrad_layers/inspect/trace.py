@@ -21,10 +21,15 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.nest import flatten
-from minigrad_layers.rnn.base import RNN
-from minigrad_layers.rnn.loop import reading_weights_per_step
-from minigrad_layers.rnn.protocol import call_accepts, is_multiple_state, pack_states, state_shapes
-from minigrad_layers.rnn.stacked import StackedRNNCells
+from minigrad_layers.layers.rnn.base import RNN
+from minigrad_layers.layers.rnn.loop import reading_weights_per_step
+from minigrad_layers.layers.rnn.protocol import (
+    call_accepts,
+    is_multiple_state,
+    pack_states,
+    state_shapes,
+)
+from minigrad_layers.layers.rnn.stacked import StackedRNNCells
 
 
 def trace_bptt(layer, x, loss_fn, mask=None, initial_state=None, constants=None) -> BPTTTrace:

@@ -7,7 +7,7 @@ import pytest
 
 import minigrad as mg
 import minigrad_layers as mgl
-from minigrad_layers.functional import SymbolicTensor
+from minigrad_layers.engine.functional import SymbolicTensor
 
 RNG = np.random.default_rng(1)
 

@@ -6,8 +6,8 @@ import pytest
 
 import minigrad as mg
 import minigrad_layers as mgl
-from minigrad_layers import layer as layer_module
-from minigrad_layers.naming import to_snake_case
+from minigrad_layers.engine import layer as layer_module
+from minigrad_layers.engine.naming import to_snake_case
 
 
 @pytest.fixture(autouse=True)

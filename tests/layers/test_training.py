@@ -6,8 +6,9 @@ import pytest
 
 import minigrad as mg
 import minigrad_layers as mgl
-from minigrad_layers import callbacks, losses, optimizers, rnn
-from minigrad_layers.training import NotCompiledError, Trainer
+from minigrad_layers import callbacks, losses, optimizers
+from minigrad_layers.layers import rnn
+from minigrad_layers.training.trainer import NotCompiledError, Trainer
 
 # -- stand-in models --------------------------------------------------------------------------
 

@@ -8,8 +8,8 @@ attributes at every call.
 from __future__ import annotations
 
 import minigrad as mg
-from minigrad_layers.layer import Layer
-from minigrad_layers.tensor_shape import TensorShape
+from minigrad_layers.engine.layer import Layer
+from minigrad_layers.engine.tensor_shape import TensorShape
 
 
 class MinimalRNNCell(Layer):

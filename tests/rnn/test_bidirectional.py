@@ -6,8 +6,8 @@ import pytest
 from cells_for_tests import ConstantsRNNCell, MinimalRNNCell, TwoStateCell
 
 import minigrad as mg
-from minigrad_layers.functional import Input
-from minigrad_layers.rnn import RNN, Bidirectional
+from minigrad_layers.engine.functional import Input
+from minigrad_layers.layers.rnn import RNN, Bidirectional
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import minigrad as mg
 import minigrad_layers as mgl
 from minigrad.nest import flatten
 from minigrad_layers import initializers
-from minigrad_layers.rnn import loop
+from minigrad_layers.layers.rnn import loop
 
 CELLS = [mgl.SimpleRNNCell, mgl.LSTMCell, mgl.GRUCell]
 LAYERS = [mgl.SimpleRNN, mgl.LSTM, mgl.GRU]

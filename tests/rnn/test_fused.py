@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 import minigrad_layers as mgl
 from minigrad.nest import flatten
-from minigrad_layers.rnn.loop import reading_weights_per_step
+from minigrad_layers.layers.rnn.loop import reading_weights_per_step
 
 B, T, D, H = 3, 6, 4, 5
 SEQUENCE_OPS = {"simple_rnn_sequence", "lstm_sequence", "gru_sequence"}

@@ -14,7 +14,7 @@ from cells_for_tests import (
 )
 
 import minigrad as mg
-from minigrad_layers.rnn import RNN
+from minigrad_layers.layers.rnn import RNN
 
 
 @pytest.fixture(autouse=True)
@@ -200,7 +200,7 @@ def test_gradcheck_with_mask(go_backwards, zero_output):
 
 
 def test_embedding_mask_zero_feeds_the_rnn_and_sequences_keep_it():
-    from minigrad_layers.core import Embedding
+    from minigrad_layers.layers.core import Embedding
 
     ids = np.array([[3, 1, 4, 0], [5, 0, 0, 0]])
     embedded = Embedding(7, 3, mask_zero=True)(ids)

@@ -13,9 +13,9 @@ from cells_for_tests import (
 
 import minigrad as mg
 import minigrad_layers as mgl
-from minigrad_layers.functional import Input
-from minigrad_layers.rnn import RNN, StackedRNNCells
-from minigrad_layers.rnn.protocol import zero_states
+from minigrad_layers.engine.functional import Input
+from minigrad_layers.layers.rnn import RNN, StackedRNNCells
+from minigrad_layers.layers.rnn.protocol import zero_states
 
 
 def test_two_d_input():
@@ -91,7 +91,7 @@ def test_reset_states_errors():
 
 @pytest.fixture(autouse=True)
 def _fresh_names():
-    from minigrad_layers.naming import clear_session
+    from minigrad_layers.engine.naming import clear_session
 
     clear_session()
 

@@ -20,8 +20,8 @@ from cells_for_tests import (
 )
 
 import minigrad as mg
-from minigrad_layers.rnn import RNN, StackedRNNCells, reading_weights_per_step
-from minigrad_layers.tensor_shape import TensorShape
+from minigrad_layers.engine.tensor_shape import TensorShape
+from minigrad_layers.layers.rnn import RNN, StackedRNNCells, reading_weights_per_step
 
 
 @pytest.fixture
@@ -436,8 +436,8 @@ def test_tensorshape():
 
 
 def test_symbolic_input_and_functional_model():
-    from minigrad_layers.functional import Input
-    from minigrad_layers.model import Model
+    from minigrad_layers.engine.functional import Input
+    from minigrad_layers.engine.model import Model
 
     x = Input((None, 5))
     seq = RNN(MinimalRNNCell(3), return_sequences=True)(x)
@@ -457,8 +457,8 @@ def test_symbolic_input_and_functional_model():
 
 
 def test_symbolic_initial_state_encoder_decoder():
-    from minigrad_layers.functional import Input
-    from minigrad_layers.model import Model
+    from minigrad_layers.engine.functional import Input
+    from minigrad_layers.engine.model import Model
 
     encoder_in, decoder_in = Input((None, 3)), Input((None, 3))
     _, h, m = RNN(TwoStateCell(4, 2), return_state=True)(encoder_in)

@@ -15,8 +15,8 @@ from cells_for_tests import (
 )
 
 import minigrad as mg
-from minigrad_layers.rnn import RNN, StackedRNNCells
-from minigrad_layers.tensor_shape import TensorShape
+from minigrad_layers.engine.tensor_shape import TensorShape
+from minigrad_layers.layers.rnn import RNN, StackedRNNCells
 
 
 @pytest.fixture(autouse=True)

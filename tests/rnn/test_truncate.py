@@ -6,7 +6,7 @@ import pytest
 from cells_for_tests import MinimalRNNCell, TwoStateCell, rebind, weight_attributes
 
 import minigrad as mg
-from minigrad_layers.rnn import RNN
+from minigrad_layers.layers.rnn import RNN
 
 
 @pytest.fixture(autouse=True)

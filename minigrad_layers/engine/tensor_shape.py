@@ -4,7 +4,7 @@ In a cell's ``state_size`` a plain int means one state ``(batch, n)`` and a list
 *several* states, as in Keras. ``TensorShape((u, 2))`` is how a cell says "one state of shape
 ``(batch, u, 2)``".
 
->>> from minigrad_layers.tensor_shape import TensorShape
+>>> from minigrad_layers.engine.tensor_shape import TensorShape
 >>> s = TensorShape((3, 2))
 >>> s, len(s), s[0], s.as_list(), s == (3, 2)
 (TensorShape([3, 2]), 2, 3, [3, 2], True)

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import inspect
 
-from minigrad_layers.rnn.base import RNN
-from minigrad_layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
+from minigrad_layers.layers.rnn.base import RNN
+from minigrad_layers.layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
 
 __all__ = ["GRU", "LSTM", "SimpleRNN"]
 

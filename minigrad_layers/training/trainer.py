@@ -35,10 +35,10 @@ import numpy as np
 from tqdm import tqdm
 
 import minigrad as mg
-from minigrad_layers import callbacks as callbacks_module
-from minigrad_layers import losses as losses_module
-from minigrad_layers import metrics as metrics_module
-from minigrad_layers import optimizers as optimizers_module
+from minigrad_layers.training import callbacks as callbacks_module
+from minigrad_layers.training import losses as losses_module
+from minigrad_layers.training import metrics as metrics_module
+from minigrad_layers.training import optimizers as optimizers_module
 
 __all__ = ["NotCompiledError", "Trainer"]
 

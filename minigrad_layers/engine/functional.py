@@ -25,8 +25,8 @@ import numpy as np
 import minigrad as mg
 from minigrad.dtypes import as_dtype
 from minigrad.nest import flatten, pack_like
-from minigrad_layers import naming
-from minigrad_layers.layer import Layer, _building, shape_of
+from minigrad_layers.engine import naming
+from minigrad_layers.engine.layer import Layer, _building, shape_of
 
 __all__ = ["Input", "InputLayer", "Node", "SymbolicTensor"]
 

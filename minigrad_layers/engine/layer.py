@@ -45,7 +45,8 @@ import numpy as np
 import minigrad as mg
 from minigrad.dtypes import as_dtype
 from minigrad.nest import flatten
-from minigrad_layers import initializers, naming
+from minigrad_layers import initializers
+from minigrad_layers.engine import naming
 
 __all__ = ["Layer"]
 
@@ -512,4 +513,4 @@ def _has_symbolic(structure) -> bool:
     return False
 
 
-from minigrad_layers import functional  # noqa: E402  (functional builds on Layer)
+from minigrad_layers.engine import functional  # noqa: E402  (functional builds on Layer)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import minigrad as mg
 from minigrad.nest import flatten
-from minigrad_layers.layer import Layer
-from minigrad_layers.rnn.protocol import (
+from minigrad_layers.engine.layer import Layer
+from minigrad_layers.layers.rnn.protocol import (
     build_cell,
     call_accepts,
     check_cell,

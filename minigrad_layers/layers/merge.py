@@ -13,7 +13,7 @@ import functools
 import numpy as np
 
 import minigrad as mg
-from minigrad_layers.layer import Layer
+from minigrad_layers.engine.layer import Layer
 
 __all__ = ["Add", "Concatenate"]
 

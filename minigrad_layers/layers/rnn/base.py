@@ -9,9 +9,9 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.nest import flatten
-from minigrad_layers.layer import Layer, _as_tensors
-from minigrad_layers.rnn import fused, loop
-from minigrad_layers.rnn.protocol import (
+from minigrad_layers.engine.layer import Layer, _as_tensors
+from minigrad_layers.layers.rnn import fused, loop
+from minigrad_layers.layers.rnn.protocol import (
     build_cell,
     call_accepts,
     check_cell,
@@ -25,7 +25,7 @@ from minigrad_layers.rnn.protocol import (
     state_shapes,
     zero_states,
 )
-from minigrad_layers.rnn.stacked import StackedRNNCells
+from minigrad_layers.layers.rnn.stacked import StackedRNNCells
 
 _UNROLL_UNKNOWN_TIME = (
     "Cannot unroll a RNN if the time dimension is undefined. \n"

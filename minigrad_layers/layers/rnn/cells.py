@@ -33,7 +33,7 @@ import numpy as np
 import minigrad as mg
 from minigrad.dtypes import as_dtype
 from minigrad_layers import activations, initializers
-from minigrad_layers.layer import Layer
+from minigrad_layers.engine.layer import Layer
 
 __all__ = ["DropoutRNNCellMixin", "GRUCell", "LSTMCell", "SimpleRNNCell"]
 

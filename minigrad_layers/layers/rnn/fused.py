@@ -28,8 +28,8 @@ import numpy as np
 
 import minigrad as mg
 from minigrad_layers import activations
-from minigrad_layers.rnn import loop
-from minigrad_layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
+from minigrad_layers.layers.rnn import loop
+from minigrad_layers.layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
 
 _TANH = (activations.tanh, mg.tanh)
 _SIGMOID = (activations.sigmoid, mg.sigmoid)

@@ -14,8 +14,8 @@ import numpy as np
 
 import minigrad as mg
 from minigrad_layers import activations, initializers
-from minigrad_layers.functional import is_shape
-from minigrad_layers.layer import Layer
+from minigrad_layers.engine.functional import is_shape
+from minigrad_layers.engine.layer import Layer
 
 __all__ = ["Activation", "Dense", "Dropout", "Embedding", "Masking"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import minigrad as mg
 from minigrad.nest import flatten
-from minigrad_layers.layer import Layer
+from minigrad_layers.engine.layer import Layer
 
 _MERGE_MODES = ("concat", "sum", "ave", "mul", None)
 

@@ -2,12 +2,12 @@
 (the time loop), ``protocol.py`` (state_size helpers), ``stacked.py``, ``bidirectional.py``,
 then ``fused.py`` (when a built-in cell runs its recurrence over the whole sequence as one op)."""
 
-from minigrad_layers.rnn.base import RNN
-from minigrad_layers.rnn.bidirectional import Bidirectional
-from minigrad_layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
-from minigrad_layers.rnn.layers import GRU, LSTM, SimpleRNN
-from minigrad_layers.rnn.loop import reading_weights_per_step
-from minigrad_layers.rnn.stacked import StackedRNNCells
+from minigrad_layers.layers.rnn.base import RNN
+from minigrad_layers.layers.rnn.bidirectional import Bidirectional
+from minigrad_layers.layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
+from minigrad_layers.layers.rnn.layers import GRU, LSTM, SimpleRNN
+from minigrad_layers.layers.rnn.loop import reading_weights_per_step
+from minigrad_layers.layers.rnn.stacked import StackedRNNCells
 
 __all__ = [
     "GRU",

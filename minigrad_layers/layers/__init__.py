@@ -6,11 +6,11 @@
 True
 """
 
-from minigrad_layers.core import Activation, Dense, Dropout, Embedding, Masking
-from minigrad_layers.functional import Input, InputLayer
-from minigrad_layers.layer import Layer
-from minigrad_layers.merge import Add, Concatenate
-from minigrad_layers.rnn import (
+from minigrad_layers.engine.functional import Input, InputLayer
+from minigrad_layers.engine.layer import Layer
+from minigrad_layers.layers.core import Activation, Dense, Dropout, Embedding, Masking
+from minigrad_layers.layers.merge import Add, Concatenate
+from minigrad_layers.layers.rnn import (
     GRU,
     LSTM,
     RNN,

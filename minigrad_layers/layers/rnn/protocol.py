@@ -9,7 +9,7 @@ packed into the user-facing nesting only to call a cell and to return them:
 * ``state_size=(3, [4, 4], 2)`` -> flat ``[a, b, c, d]``, packed ``[a, [b, c], d]``
   (stacked cells: one entry per cell, a list for a cell with a list/tuple ``state_size``)
 
->>> from minigrad_layers.tensor_shape import TensorShape
+>>> from minigrad_layers.engine.tensor_shape import TensorShape
 >>> state_shapes((3, [4, TensorShape((2, 5))]))
 [(3,), (4,), (2, 5)]
 >>> pack_states((3, [4, 4]), ["a", "b", "c"])
@@ -26,8 +26,8 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.nest import flatten
-from minigrad_layers.layer import Layer
-from minigrad_layers.tensor_shape import TensorShape
+from minigrad_layers.engine.layer import Layer
+from minigrad_layers.engine.tensor_shape import TensorShape
 
 
 def is_multiple_state(state_size) -> bool:

@@ -23,8 +23,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.nest import flatten, pack_like
-from minigrad_layers import saving
-from minigrad_layers.functional import (
+from minigrad_layers.engine.functional import (
     Input,
     InputLayer,
     SymbolicTensor,
@@ -32,8 +31,9 @@ from minigrad_layers.functional import (
     is_shape,
     map_structure,
 )
-from minigrad_layers.layer import Layer
-from minigrad_layers.training import Trainer
+from minigrad_layers.engine.layer import Layer
+from minigrad_layers.saving import weights as saving
+from minigrad_layers.training.trainer import Trainer
 
 __all__ = ["Model", "Sequential"]
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from minigrad_layers import losses as losses_module
+from minigrad_layers.training import losses as losses_module
 
 __all__ = [
     "Mean",
