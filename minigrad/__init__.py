@@ -14,7 +14,7 @@ Read in this order: ``tensor.py`` (the data), ``tape.py`` (recording and the rev
 
 # ruff: noqa: I001  (tensor first: it loads ops, which loads tape, in dependency order)
 from minigrad.tensor import Tensor, Variable, tensor
-from minigrad import random
+from minigrad import nest, random
 from minigrad.dtypes import floatx, set_floatx
 from minigrad.gradcheck import GradcheckReport, gradcheck
 from minigrad.ops import (
@@ -105,6 +105,7 @@ __all__ = [
     "multiply",
     "name_scope",
     "negative",
+    "nest",
     "not_equal",
     "one_hot",
     "ones",

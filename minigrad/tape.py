@@ -28,7 +28,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from minigrad import kernels
-from minigrad.nest import flatten, pack_like
+from minigrad.nest import flatten, pack_sequence_as
 from minigrad.tensor import Tensor, Variable
 
 GRADIENT_RULES: dict = {}
@@ -186,7 +186,7 @@ class GradientTape:
             if g is None and unconnected_gradients == "zero":
                 g = np.zeros(s.shape, dtype=s.dtype)
             results.append(None if g is None else Tensor(g.astype(s.dtype, copy=False)))
-        return pack_like(sources, results)
+        return pack_sequence_as(sources, results)
 
     def _seed(self, target, output_gradients) -> dict[int, np.ndarray]:
         """The starting gradients {id(target_i): dL/dtarget_i}: ones, or output_gradients."""

@@ -23,12 +23,10 @@ import itertools
 import numpy as np
 
 import minigrad as mg
-from minigrad.dtypes import as_dtype
-from minigrad.nest import flatten, pack_like
-from minigrad_layers.engine import naming
-from minigrad_layers.engine.layer import Layer, _building, shape_of
+from minigrad.nest import flatten, map_structure, pack_sequence_as
+from minigrad_layers.engine import call_context
 
-__all__ = ["Input", "InputLayer", "Node", "SymbolicTensor"]
+__all__ = ["Node", "SymbolicTensor"]
 
 
 class SymbolicTensor:
@@ -64,7 +62,7 @@ class Node:
 
     _counter = itertools.count()
 
-    def __init__(self, layer: Layer, args: tuple, kwargs: dict, outputs):
+    def __init__(self, layer, args: tuple, kwargs: dict, outputs):
         self.layer = layer
         self.args = args
         self.kwargs = kwargs
@@ -85,72 +83,16 @@ class Node:
         return f"<Node {self.layer.name} #{self.index}>"
 
 
-class InputLayer(Layer):
-    """The layer behind an :func:`Input`: it has no weights and one node without inputs."""
-
-    def __init__(self, batch_shape: tuple, dtype=None, name: str | None = None):
-        super().__init__(name=name or naming.unique_name("input", zero_based=False), dtype=dtype)
-        self.built = True
-        self._batch_input_shape = tuple(batch_shape)
-        self.output = SymbolicTensor(batch_shape, self.dtype, self.name)
-        Node(self, (), {}, self.output)
-
-    def get_config(self) -> dict:
-        return {"batch_shape": self._batch_input_shape, "dtype": self.dtype, "name": self.name}
-
-
-def _check_dims(shape: tuple) -> tuple:
-    for d in shape:
-        if d is not None and (isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 0):
-            raise ValueError(
-                f"Input shape dimensions must be non-negative ints or None, received {shape}"
-            )
-    return tuple(None if d is None else int(d) for d in shape)
-
-
-def Input(  # noqa: N802  (Keras' name)
-    shape=None,
-    batch_size: int | None = None,
-    dtype=None,
-    name: str | None = None,
-    batch_shape=None,
-) -> SymbolicTensor:
-    """A symbolic input for a functional Model: ``shape`` excludes the batch dimension
-    (``batch_size``, default unknown), or ``batch_shape`` includes it. ``dtype`` defaults to
-    ``mg.floatx()``; use an integer dtype for token ids if you like (Embedding accepts both).
-
-    >>> Input((10,), batch_size=4, dtype="int64").shape
-    (4, 10)
-    """
-    if batch_shape is None:
-        if shape is None:
-            raise ValueError(
-                "Input needs `shape` (the per-sample shape, without the batch dimension) or "
-                "`batch_shape`; received neither"
-            )
-        shape = (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
-        batch_shape = (batch_size, *shape)
-    elif shape is not None or batch_size is not None:
-        raise ValueError(
-            f"Input takes either `shape` (with `batch_size`) or `batch_shape`, received "
-            f"shape={shape}, batch_size={batch_size}, batch_shape={batch_shape}"
-        )
-    dtype = mg.floatx() if dtype is None else as_dtype(dtype).name
-    return InputLayer(_check_dims(tuple(batch_shape)), dtype=dtype, name=name).output
+def shape_of(inputs):
+    """The shape(s) ``build`` receives: a tuple for one input, a list for a list of inputs."""
+    if inputs is None:
+        return None
+    if isinstance(inputs, list | tuple):
+        return [shape_of(x) for x in inputs]
+    return tuple(inputs.shape) if hasattr(inputs, "shape") else np.shape(inputs)
 
 
 # -- structures ---------------------------------------------------------------------------------
-
-
-def map_structure(fn, structure):
-    """``fn`` applied to every leaf of nested lists, tuples and dicts (the nesting is kept)."""
-    if isinstance(structure, list):
-        return [map_structure(fn, x) for x in structure]
-    if isinstance(structure, tuple):
-        return tuple(map_structure(fn, x) for x in structure)
-    if isinstance(structure, dict):
-        return {k: map_structure(fn, v) for k, v in structure.items()}
-    return fn(structure)
 
 
 def is_shape(value) -> bool:
@@ -193,7 +135,7 @@ def placeholders(shapes, dtype: str):
 # -- calling a layer symbolically ---------------------------------------------------------------
 
 
-def probe(layer: Layer, inputs, args: tuple, kwargs: dict):
+def probe(layer, inputs, args: tuple, kwargs: dict):
     """Symbolic outputs found by running ``layer`` twice on zeros, with the unknown sizes set to
     2 and then 3: output sizes that differ between the runs are unknown."""
     runs = []
@@ -231,21 +173,18 @@ def probe(layer: Layer, inputs, args: tuple, kwargs: dict):
             )
         shape = tuple(m if m == n else None for m, n in zip(a.shape, b.shape, strict=True))
         specs.append(SymbolicTensor(shape, a.dtype.name))
-    return pack_like(runs[0], specs)
+    return pack_sequence_as(runs[0], specs)
 
 
-def symbolic_call(layer: Layer, inputs, args: tuple, kwargs: dict):
+def symbolic_call(layer, inputs, args: tuple, kwargs: dict):
     """``layer(inputs, *args, **kwargs)`` with SymbolicTensors among the arguments: build the
     layer, infer the outputs and record a Node."""
-    _building.append(layer)
+    call_context.building.append(layer)
     try:
         if not layer.built:
             layer._maybe_build(inputs)
-        if type(layer).compute_output_shape is not Layer.compute_output_shape:
-            outputs = specs_from_shapes(layer.compute_output_shape(shape_of(inputs)), layer.dtype)
-        else:
-            outputs = probe(layer, inputs, args, kwargs)
+        outputs = layer._symbolic_outputs(inputs, args, kwargs)
     finally:
-        _building.pop()
+        call_context.building.pop()
     Node(layer, (inputs, *args), dict(kwargs), outputs)
     return outputs

@@ -46,13 +46,11 @@ import minigrad as mg
 from minigrad.dtypes import as_dtype
 from minigrad.nest import flatten
 from minigrad_layers import initializers
-from minigrad_layers.engine import naming
+from minigrad_layers.engine import call_context, functional, naming
+from minigrad_layers.engine.functional import shape_of
 
 __all__ = ["Layer"]
 
-_building: list[Layer] = []
-"""The layers whose ``__call__`` or ``build`` is running, outermost first: their names prefix the
-names of the weights created meanwhile."""
 
 _training: list = []
 """The ``training`` values of the calls in progress: an inner call without an explicit
@@ -161,15 +159,6 @@ def _attach_mask(outputs, mask) -> None:
             tensor._keras_mask = m
 
 
-def shape_of(inputs):
-    """The shape(s) ``build`` receives: a tuple for one input, a list for a list of inputs."""
-    if inputs is None:
-        return None
-    if isinstance(inputs, _SEQUENCE):
-        return [shape_of(x) for x in inputs]
-    return tuple(inputs.shape) if hasattr(inputs, "shape") else np.shape(inputs)
-
-
 def _scoped_build(build):
     """Wrap a subclass's ``build`` so that every call (from ``__call__``, or a parent's ``build``
     calling ``self.cell.build(shape)``) names the weights it creates after this layer, and marks
@@ -177,11 +166,11 @@ def _scoped_build(build):
 
     @functools.wraps(build)
     def scoped_build(self, *args, **kwargs):
-        _building.append(self)
+        call_context.building.append(self)
         try:
             result = build(self, *args, **kwargs)
         finally:
-            _building.pop()
+            call_context.building.pop()
         self.built = True
         return result
 
@@ -368,7 +357,9 @@ class Layer:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
         value = initializers.get(initializer)(tuple(int(d) for d in shape), dtype=dtype)
         scope = [
-            layer.name for layer in _unique(_building) if layer is not self and layer._names_weights
+            layer.name
+            for layer in _unique(call_context.building)
+            if layer is not self and layer._names_weights
         ]
         path = "/".join([*scope, self.name, name or "variable"])
         taken = {w.name for w in self._trainable_weights + self._non_trainable_weights}
@@ -445,7 +436,7 @@ class Layer:
         mask = kwargs.pop("mask") if "mask" in kwargs else _input_mask(inputs)
         if mask is not None and accepts_mask:
             kwargs["mask"] = mask
-        _building.append(self)
+        call_context.building.append(self)
         if training is not None:
             _training.append(training)
         try:
@@ -453,7 +444,7 @@ class Layer:
                 self._maybe_build(inputs)
             outputs = self.call(inputs, *args, **kwargs)
         finally:
-            _building.pop()
+            call_context.building.pop()
             if training is not None:
                 _training.pop()
         if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
@@ -463,6 +454,14 @@ class Layer:
     def compute_mask(self, inputs, mask=None):
         """The output mask: ``mask`` itself when ``supports_masking``, else None (Keras 2)."""
         return mask if self.supports_masking else None
+
+    def _symbolic_outputs(self, inputs, args: tuple, kwargs: dict):
+        """The SymbolicTensors a call on symbolic ``inputs`` returns: from
+        ``compute_output_shape`` when the class defines it, else by probing ``call``."""
+        if type(self).compute_output_shape is Layer.compute_output_shape:
+            return functional.probe(self, inputs, args, kwargs)
+        shapes = self.compute_output_shape(shape_of(inputs))
+        return functional.specs_from_shapes(shapes, self.dtype)
 
     def compute_output_shape(self, input_shape):
         """The output shape(s) for ``input_shape`` (None for unknown sizes). This base version
@@ -511,6 +510,3 @@ def _has_symbolic(structure) -> bool:
     if isinstance(structure, dict):
         return any(_has_symbolic(x) for x in structure.values())
     return False
-
-
-from minigrad_layers.engine import functional  # noqa: E402  (functional builds on Layer)

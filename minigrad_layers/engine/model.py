@@ -22,15 +22,13 @@ from __future__ import annotations
 import numpy as np
 
 import minigrad as mg
-from minigrad.nest import flatten, pack_like
+from minigrad.nest import flatten, map_structure, pack_sequence_as
 from minigrad_layers.engine.functional import (
-    Input,
-    InputLayer,
     SymbolicTensor,
     flatten_shapes,
     is_shape,
-    map_structure,
 )
+from minigrad_layers.engine.input_layer import Input, InputLayer
 from minigrad_layers.engine.layer import Layer
 from minigrad_layers.saving import weights as saving
 from minigrad_layers.training.trainer import Trainer
@@ -189,7 +187,7 @@ class Model(Layer, Trainer):
             for spec, value in zip(node.output_tensors, outputs, strict=True):
                 if spec is not None:
                     values[id(spec)] = value
-        return pack_like(self._outputs, [values[id(t)] for t in self._flat_outputs])
+        return pack_sequence_as(self._outputs, [values[id(t)] for t in self._flat_outputs])
 
     def compute_output_shape(self, input_shape):
         """The output shapes recorded when the graph was built (the input shapes are checked)."""

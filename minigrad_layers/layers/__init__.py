@@ -6,7 +6,7 @@
 True
 """
 
-from minigrad_layers.engine.functional import Input, InputLayer
+from minigrad_layers.engine.input_layer import Input, InputLayer
 from minigrad_layers.engine.layer import Layer
 from minigrad_layers.layers.core import Activation, Dense, Dropout, Embedding, Masking
 from minigrad_layers.layers.merge import Add, Concatenate

@@ -167,3 +167,13 @@ def test_broadcast_gradient_is_summed_back_to_the_input_shape():
     gb, gs = tape.gradient(loss, [bias, scale])
     assert gb.shape == (3,) and gs.shape == (1, 3)
     np.testing.assert_allclose(gb.numpy(), [8.0, 8.0, 8.0])
+
+
+def test_nest_is_public_and_checks_structures():
+    assert mg.nest.flatten({"b": [1, 2], "a": 0}) == [0, 1, 2]
+    assert mg.nest.pack_sequence_as({"b": [0, 0], "a": 0}, [5, 6, 7]) == {"a": 5, "b": [6, 7]}
+    assert mg.nest.map_structure(lambda a, b: a * b, (1, [2]), (3, [4])) == (3, [8])
+    with pytest.raises(ValueError, match="2 leaves, but the flat sequence has 3"):
+        mg.nest.pack_sequence_as([0, 0], [1, 2, 3])
+    with pytest.raises(ValueError, match="nested alike"):
+        mg.nest.map_structure(lambda a, b: a, [1, 2], [1])

@@ -6,7 +6,7 @@ import pytest
 from cells_for_tests import ConstantsRNNCell, MinimalRNNCell, TwoStateCell
 
 import minigrad as mg
-from minigrad_layers.engine.functional import Input
+from minigrad_layers.engine.input_layer import Input
 from minigrad_layers.layers.rnn import RNN, Bidirectional
 
 

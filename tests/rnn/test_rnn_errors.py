@@ -13,7 +13,7 @@ from cells_for_tests import (
 
 import minigrad as mg
 import minigrad_layers as mgl
-from minigrad_layers.engine.functional import Input
+from minigrad_layers.engine.input_layer import Input
 from minigrad_layers.layers.rnn import RNN, StackedRNNCells
 from minigrad_layers.layers.rnn.protocol import zero_states
 

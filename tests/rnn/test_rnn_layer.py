@@ -436,7 +436,7 @@ def test_tensorshape():
 
 
 def test_symbolic_input_and_functional_model():
-    from minigrad_layers.engine.functional import Input
+    from minigrad_layers.engine.input_layer import Input
     from minigrad_layers.engine.model import Model
 
     x = Input((None, 5))
@@ -457,7 +457,7 @@ def test_symbolic_input_and_functional_model():
 
 
 def test_symbolic_initial_state_encoder_decoder():
-    from minigrad_layers.engine.functional import Input
+    from minigrad_layers.engine.input_layer import Input
     from minigrad_layers.engine.model import Model
 
     encoder_in, decoder_in = Input((None, 3)), Input((None, 3))
