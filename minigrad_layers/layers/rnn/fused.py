@@ -11,7 +11,7 @@ loop.
 When the fused path is taken (:func:`applies`), as Keras decides when it may use its cuDNN
 kernels:
 
-* ``unroll=False``, and not inside ``loop.reading_weights_per_step()``;
+* ``unroll=False``, and no ``step_observer`` is attached to the layer (an observer sees steps);
 * the cell's class is exactly one of the three (a subclass may change ``call``);
 * ``activation`` is tanh and ``recurrent_activation`` sigmoid (the defaults);
 * no recurrent dropout is in effect (not training, or ``recurrent_dropout=0``; input dropout is
@@ -28,7 +28,6 @@ import numpy as np
 
 import minigrad as mg
 from minigrad_layers import activations
-from minigrad_layers.layers.rnn import loop
 from minigrad_layers.layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
 
 _TANH = (activations.tanh, mg.tanh)
@@ -39,7 +38,7 @@ def applies(layer, inputs: mg.Tensor, training, constants) -> bool:
     """Whether this call of ``layer`` may take the fused path (see the module docstring)."""
     cell = layer.cell
     kind = type(cell)
-    if layer.unroll or loop.is_reading_weights_per_step() or constants is not None:
+    if layer.unroll or layer.step_observer is not None or constants is not None:
         return False
     if kind not in (SimpleRNNCell, LSTMCell, GRUCell) or inputs.ndim != 3:
         return False
