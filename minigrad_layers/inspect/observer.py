@@ -21,13 +21,13 @@ before step 0, the step inputs in processing order, the step masks, the reads an
 states. Leaving the context detaches it and restores the Variables, also after an exception.
 
 >>> import numpy as np, minigrad as mg, minigrad_layers as mgl
->>> layer = mgl.SimpleRNN(2)
+>>> layer = mgl.SimpleRNN(2, name="rnn")
 >>> with mg.GradientTape() as tape, recording_steps(layer) as recorder:
 ...     _ = layer(np.ones((1, 3, 4)))
 >>> len(recorder.weight_reads), [v.name.split("/")[-1] for v, _ in recorder.weight_reads[0]]
 (3, ['kernel', 'recurrent_kernel', 'bias'])
 >>> sorted({r.scope for r in tape.records if r.op == "identity"})[:2], layer.step_observer
-(['simple_rnn/t0', 'simple_rnn/t0/states'], None)
+(['rnn/t0', 'rnn/t0/states'], None)
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ of its own. Both hooks run inside the step's name scope:
   ``output`` the step's output as the cell returned it, ``cell_states`` the new states as the cell
   returned them (before masking; the built-in cells return their output as one of them). The
   returned states are carried on and the returned output is masked and used as ``y_t``; they must
-  hold the same values (e.g. ``mg.identity`` copies, whose gradients a tape then reports).
+  hold the same values (e.g. ``mg.identity`` copies, whose gradients a tape then reports; ops an
+  observer adds for the states go in the sub-scope :data:`STATES_SCOPE`, ``f"{name}/t{t}/states"``).
 
 When a step raises, ``leave_step`` is not called: whoever attaches an observer that changes
 something at ``enter_step`` undoes it when the call ends (``mgl.inspect`` does). The RNN attaches
@@ -47,11 +48,6 @@ STATES_SCOPE = "states"  # the sub-scope of a step where an observer may expose 
 def step_scope(name: str, t: int) -> str:
     """The name scope of processing step ``t`` of the recurrent layer ``name``."""
     return f"{name}/t{t}"
-
-
-def states_scope(name: str, t: int) -> str:
-    """The full name of step ``t``'s :data:`STATES_SCOPE` sub-scope."""
-    return f"{step_scope(name, t)}/{STATES_SCOPE}"
 
 
 class StepObserver:
