@@ -1,28 +1,29 @@
 """``trace_bptt``: backprop-through-time, step by step, read off the tape.
 
-The layer runs once under a persistent ``GradientTape`` in the RNN's inspection mode
-(``rnn.loop.reading_weights_per_step``): every step t (processing order) records
+The layer runs once under a persistent ``GradientTape`` with a ``StepRecorder`` attached
+(``observer.py``): every step t (processing order) records
 
-* in scope ``f"{layer.name}/t{t}"``: one ``identity`` per cell weight (that step's read of it),
-  then the cell's ops and the masking ``where``s;
-* in scope ``f"{layer.name}/t{t}/states"``: one ``identity`` per carried state.
+* in scope ``loop.step_scope(layer.name, t)``: one ``identity`` per cell weight (that step's read
+  of it), then the cell's ops and the masking ``where``s;
+* in its sub-scope ``loop.STATES_SCOPE``: one ``identity`` per carried state.
 
-One ``tape.gradient`` call then gives, for every step, dL/d(states after step t) (the
-``state_grads``) and dL/d(step t's read of W) (the ``param_grads_by_step``, which add up over t to
-dL/dW). Nothing here knows how a cell computes: the Jacobians dh_t/dh_{t-1} come from calling the
-cell again on the recorded step inputs and states, under a tape.
+The recorder hands over those identities, and what the time loop showed it: the states before
+step 0, the step inputs in processing order and the step masks. One ``tape.gradient`` call then
+gives, for every step, dL/d(states after step t) (the ``state_grads``) and dL/d(step t's read of W)
+(the ``param_grads_by_step``, which add up over t to dL/dW). Nothing here knows how a cell
+computes: the Jacobians dh_t/dh_{t-1} come from calling the cell again on the recorded step inputs
+and states, under a tape.
 """
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 
 import minigrad as mg
 from minigrad.nest import flatten
+from minigrad_layers.inspect.observer import StepRecorder, recording_steps
+from minigrad_layers.layers.rnn import loop
 from minigrad_layers.layers.rnn.base import RNN
-from minigrad_layers.layers.rnn.loop import reading_weights_per_step
 from minigrad_layers.layers.rnn.protocol import (
     call_accepts,
     is_multiple_state,
@@ -55,27 +56,16 @@ def trace_bptt(layer, x, loss_fn, mask=None, initial_state=None, constants=None)
         ]
         if value is not None
     }
-    states_before = _states_before(layer, x, initial_state)
-    with reading_weights_per_step(), mg.GradientTape(persistent=True) as tape:
+    with mg.GradientTape(persistent=True) as tape:
         if x.dtype.kind == "f":
             tape.watch(x)
-        output = layer(x, **call_kwargs)
+        with recording_steps(layer) as recorder:
+            output = layer(x, **call_kwargs)
         loss = loss_fn(output)
     if not isinstance(loss, mg.Tensor) or loss.size != 1:
         shape = getattr(loss, "shape", type(loss).__name__)
         raise ValueError(f"loss_fn must return a scalar Tensor, it returned {shape}")
-    return BPTTTrace(layer, tape, loss, x, states_before, call_kwargs)
-
-
-def _states_before(layer: RNN, x: mg.Tensor, initial_state) -> list[np.ndarray]:
-    """The flat states step 0 starts from, as the layer will choose them."""
-    if initial_state is not None:
-        flat = flatten(initial_state)
-    else:
-        flat = flatten(layer.states) if layer.stateful else [None]
-        if any(s is None for s in flat):
-            flat = flatten(layer.get_initial_state(x))
-    return [np.array(s.numpy() if isinstance(s, mg.Tensor) else s, dtype=layer.dtype) for s in flat]
+    return BPTTTrace(layer, tape, loss, x, recorder, constants)
 
 
 class BPTTTrace:
@@ -88,30 +78,30 @@ class BPTTTrace:
     ``{weight.name: (T, *weight.shape)}``, step t's contribution (summing over t gives dL/dW).
     """
 
-    def __init__(self, layer: RNN, tape, loss, x, states_before, call_kwargs):
+    def __init__(self, layer: RNN, tape, loss, x, recorder: StepRecorder, constants=None):
         self.layer = layer
         self.tape = tape
         self.loss = float(loss.item())
-        self._x = x
-        self._states_before = states_before
-        self._call_kwargs = call_kwargs
-        self._pattern = re.compile(rf"^{re.escape(layer.name)}/t(\d+)(/|$)")
+        self._constants = constants
+        self._states_before = recorder.states_before
+        self._step_inputs = recorder.step_inputs
+        self._step_masks = recorder.step_masks
+        self.steps = len(recorder.step_inputs)
         self._by_step = self._group_records()
-        self.steps = len(self._by_step)
-        state_outputs = [self._state_records(t) for t in range(self.steps)]
-        reads = [self._weight_reads(t) for t in range(self.steps)]
-
+        reads = recorder.weight_reads
         grads = tape.gradient(
             loss,
             {
                 "x": x,
-                "states": state_outputs,
-                "reads": [[r.outputs[0] for r in rs] for rs in reads],
+                "states": recorder.exposed_states,
+                "reads": [[read for _, read in step_reads] for step_reads in reads],
             },
             unconnected_gradients="zero",
         )
         size = layer.cell.state_size
-        self.states = [pack_states(size, [s.numpy() for s in flat]) for flat in state_outputs]
+        self.states = [
+            pack_states(size, [s.numpy() for s in flat]) for flat in recorder.exposed_states
+        ]
         self.state_grads = [
             pack_states(size, [g.numpy() for g in flat]) for flat in grads["states"]
         ]
@@ -125,30 +115,21 @@ class BPTTTrace:
 
     # -- reading the tape ------------------------------------------------------------------------
     def _group_records(self) -> dict[int, list]:
-        by_step: dict[int, list] = {}
+        """``{t: [records]}``: each record under step t's scope (or a sub-scope of it)."""
+        step_of = {loop.step_scope(self.layer.name, t): t for t in range(self.steps)}
+        by_step: dict[int, list] = {t: [] for t in range(self.steps)}
         for record in self.tape.records:
-            match = self._pattern.match(record.scope)
-            if match:
-                by_step.setdefault(int(match.group(1)), []).append(record)
-        return dict(sorted(by_step.items()))
-
-    def _state_records(self, t: int) -> list[mg.Tensor]:
-        scope = f"{self.layer.name}/t{t}/states"
-        return [r.outputs[0] for r in self._by_step[t] if r.scope == scope and r.op == "identity"]
-
-    def _weight_reads(self, t: int) -> list:
-        scope = f"{self.layer.name}/t{t}"
-        return [
-            r
-            for r in self._by_step[t]
-            if r.scope == scope and r.op == "identity" and isinstance(r.inputs[0], mg.Variable)
-        ]
+            scope = record.scope
+            while scope and scope not in step_of:
+                scope = scope.rpartition("/")[0]  # "rnn/t3/states" -> "rnn/t3" -> "rnn" -> ""
+            if scope:
+                by_step[step_of[scope]].append(record)
+        return by_step
 
     def _param_grads(self, reads, read_grads) -> dict[str, np.ndarray]:
         by_name: dict[str, np.ndarray] = {}
-        for t, (records, grads) in enumerate(zip(reads, read_grads, strict=True)):
-            for record, grad in zip(records, grads, strict=True):
-                weight = record.inputs[0]
+        for t, (step_reads, grads) in enumerate(zip(reads, read_grads, strict=True)):
+            for (weight, _), grad in zip(step_reads, grads, strict=True):
                 if weight.name not in by_name:
                     by_name[weight.name] = np.zeros((self.steps, *weight.shape), weight.dtype)
                 by_name[weight.name][t] += grad.numpy()
@@ -167,19 +148,7 @@ class BPTTTrace:
         return {t: list(records) for t, records in self._by_step.items()}
 
     # -- Jacobians dh_t / dh_{t-1} -------------------------------------------------------------
-    def _step_inputs(self) -> list[mg.Tensor]:
-        time_axis = 0 if self.layer.time_major else 1
-        steps = mg.unstack(mg.stop_gradient(self._x), axis=time_axis)
-        return steps[::-1] if self.layer.go_backwards else steps
-
-    def _step_mask(self, t: int) -> np.ndarray | None:
-        mask = self._call_kwargs.get("mask", self._x._keras_mask)
-        if mask is None:
-            return None
-        mask = np.asarray(mask.numpy() if isinstance(mask, mg.Tensor) else mask, dtype=bool)
-        return mask[:, ::-1][:, t] if self.layer.go_backwards else mask[:, t]
-
-    def _cell_jacobians(self, t: int, x_t: mg.Tensor, flat_before: list) -> np.ndarray:
+    def _cell_jacobians(self, t: int, x_t: np.ndarray, flat_before: list) -> np.ndarray:
         """(batch, n, n): d state_k(t)[i] / d state_k(t-1)[j] per row, other states held fixed.
 
         Each row is repeated n times and replica i asks for the gradient of output unit i, so
@@ -190,8 +159,8 @@ class BPTTTrace:
         n = int(np.prod(flat_before[k].shape[1:]))
         repeated = [mg.tensor(np.repeat(s, n, axis=0)) for s in flat_before]  # (B·n, ...)
         kwargs = {}
-        if "constants" in self._call_kwargs:
-            constants = self._call_kwargs["constants"]
+        if self._constants is not None:
+            constants = self._constants
             constants = constants if isinstance(constants, list | tuple) else [constants]
             kwargs["constants"] = [
                 mg.tensor(np.repeat(np.asarray(c), n, axis=0)) for c in constants
@@ -202,15 +171,13 @@ class BPTTTrace:
         with mg.GradientTape() as tape:
             tape.watch(repeated[k])
             states = pack_states(size, repeated) if is_multiple_state(size) else [repeated[0]]
-            _, new_states = cell.call(
-                mg.tensor(np.repeat(x_t.numpy(), n, axis=0)), states, **kwargs
-            )
+            _, new_states = cell.call(mg.tensor(np.repeat(x_t, n, axis=0)), states, **kwargs)
             new_k = flatten(new_states)[k]
         selector = np.tile(np.eye(n, dtype=new_k.dtype), (batch, 1)).reshape(new_k.shape)
         grad = tape.gradient(new_k, repeated[k], output_gradients=selector)
         jac = np.zeros((batch * n, n)) if grad is None else grad.numpy().reshape(batch * n, n)
         jac = jac.reshape(batch, n, n)  # [b, i, j] = d new[b, i] / d old[b, j]
-        keep = self._step_mask(t)
+        keep = self._step_masks[t]
         if keep is not None:
             jac[~keep] = np.eye(n)  # a masked row carries its state: the identity
         return jac
@@ -219,7 +186,7 @@ class BPTTTrace:
         if self._jacobians is None:
             flat_before = self._states_before
             self._jacobians = []
-            for t, x_t in enumerate(self._step_inputs()):
+            for t, x_t in enumerate(self._step_inputs):
                 self._jacobians.append(self._cell_jacobians(t, x_t, flat_before))
                 flat_before = flatten(self.states[t])
         return self._jacobians

@@ -11,7 +11,7 @@ import minigrad as mg
 import minigrad_layers as mgl
 from minigrad.nest import flatten
 from minigrad_layers import initializers
-from minigrad_layers.layers.rnn import loop
+from minigrad_layers.inspect.observer import recording_steps
 
 CELLS = [mgl.SimpleRNNCell, mgl.LSTMCell, mgl.GRUCell]
 LAYERS = [mgl.SimpleRNN, mgl.LSTM, mgl.GRU]
@@ -335,7 +335,7 @@ def test_weights_are_read_through_attributes_at_every_step(cls):
     layer = mgl.RNN(cls(3))
     x = mg.tensor(np.random.default_rng(5).normal(size=(2, 4, 2)))
     layer(x)
-    with mg.GradientTape() as tape, loop.reading_weights_per_step():
+    with mg.GradientTape() as tape, recording_steps(layer):
         out = layer(x)
         loss = mg.sum(out * out)
     weight_ids = {id(w) for w in layer.weights}

@@ -5,9 +5,9 @@ same outputs, final states and tape gradients (input, weights, initial states) u
 feature (masks with a non-zero initial state, go_backwards, time_major, zero_output_for_mask,
 truncate_gradient, stateful, use_bias, unit_forget_bias, Embedding masks in models,
 Bidirectional); the fused path is really taken, and every configuration it does not cover
-(inspection mode, trace_bptt, recurrent dropout in training, other activations, stacked cells,
-subclasses) falls back to the per-step loop; gradcheck passes through the fused op; float32 agrees
-within float32 tolerances; odd and large batch shapes agree."""
+(an attached step observer, trace_bptt, recurrent dropout in training, other activations,
+stacked cells, subclasses) falls back to the per-step loop; gradcheck passes through the fused
+op; float32 agrees within float32 tolerances; odd and large batch shapes agree."""
 
 import functools
 
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 import minigrad_layers as mgl
 from minigrad.nest import flatten
-from minigrad_layers.layers.rnn.loop import reading_weights_per_step
+from minigrad_layers.inspect.observer import recording_steps
 
 B, T, D, H = 3, 6, 4, 5
 SEQUENCE_OPS = {"simple_rnn_sequence", "lstm_sequence", "gru_sequence"}
@@ -508,13 +508,13 @@ def test_the_fused_path_in_models_and_bidirectional(kind):
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru_reset_before"])
-def test_reading_weights_per_step_uses_the_per_step_path(kind):
+def test_recording_steps_uses_the_per_step_path(kind):
     x = normal((B, T, D), 100)
     layer = make_layer(kind, return_sequences=True, return_state=True)
     layer(x)
     randomize_weights(layer)
     states = initial_states(kind)
-    with reading_weights_per_step():
+    with recording_steps(layer):
         inspected = run_layer(layer, x, MIXED_MASK, states)
     assert_per_step(inspected.records, layer)
     identities = [

@@ -21,7 +21,8 @@ from cells_for_tests import (
 
 import minigrad as mg
 from minigrad_layers.engine.tensor_shape import TensorShape
-from minigrad_layers.layers.rnn import RNN, StackedRNNCells, reading_weights_per_step
+from minigrad_layers.inspect.observer import recording_steps
+from minigrad_layers.layers.rnn import RNN, StackedRNNCells
 
 
 @pytest.fixture
@@ -365,12 +366,12 @@ def test_go_backwards_scopes_count_processing_steps(f64):
     assert first_sum.scope == "back/t0" and float(first_sum.inputs[0].numpy().ravel()[0]) == 2.0
 
 
-def test_reading_weights_per_step(f64):
+def test_recording_steps_reads_weights_per_step(f64):
     layer = RNN(TwoStateCell(3, 2), name="rnn")
     x = mg.tensor(_x(2, 5, 3))
     layer(x)
     weights = layer.cell.weights
-    with mg.GradientTape(persistent=True) as tape, reading_weights_per_step():
+    with mg.GradientTape(persistent=True) as tape, recording_steps(layer):
         out = layer(x)
         loss = mg.sum(out * out)
     reads = [
@@ -394,11 +395,11 @@ def test_reading_weights_per_step(f64):
     assert not [r for r in tape.records if r.op == "identity"]
 
 
-def test_reading_weights_per_step_reaches_stacked_cells(f64):
+def test_recording_steps_reaches_stacked_cells(f64):
     layer = RNN([MinimalRNNCell(2), TwoStateCell(3, 2)], name="stack")
     x = mg.tensor(_x(2, 3, 4))
     layer(x)
-    with mg.GradientTape() as tape, reading_weights_per_step():
+    with mg.GradientTape() as tape, recording_steps(layer):
         layer(x)
     reads = [
         r for r in tape.records if r.op == "identity" and r.scope.count("/") == 1
@@ -407,14 +408,14 @@ def test_reading_weights_per_step_reaches_stacked_cells(f64):
     assert {r.scope for r in reads} == {"stack/t0", "stack/t1", "stack/t2"}
 
 
-def test_reading_weights_restores_attributes_after_an_error(f64):
+def test_recording_steps_restores_attributes_after_an_error(f64):
     cell = MinimalRNNCell(2)
     layer = RNN(cell)
     layer(np.ones((1, 2, 3)))
     kernel = cell.kernel
-    with pytest.raises(ValueError), reading_weights_per_step():
+    with pytest.raises(ValueError), recording_steps(layer):
         layer(np.ones((1, 2, 3)), initial_state=[np.ones((1, 5))])
-    with pytest.raises(ValueError), mg.GradientTape(), reading_weights_per_step():
+    with pytest.raises(ValueError), mg.GradientTape(), recording_steps(layer):
         layer(np.ones((1, 2, 4)))  # the kernel does not fit: fails inside a step
     assert cell.kernel is kernel
 

@@ -6,7 +6,6 @@ from minigrad_layers.layers.rnn.base import RNN
 from minigrad_layers.layers.rnn.bidirectional import Bidirectional
 from minigrad_layers.layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
 from minigrad_layers.layers.rnn.layers import GRU, LSTM, SimpleRNN
-from minigrad_layers.layers.rnn.loop import reading_weights_per_step
 from minigrad_layers.layers.rnn.stacked import StackedRNNCells
 
 __all__ = [
@@ -19,5 +18,4 @@ __all__ = [
     "SimpleRNN",
     "SimpleRNNCell",
     "StackedRNNCells",
-    "reading_weights_per_step",
 ]

@@ -18,7 +18,6 @@ from minigrad_layers.layers.rnn.protocol import (
     clone_cell,
     initial_states,
     is_multiple_state,
-    iter_cells,
     output_shape,
     pack_states,
     reset_dropout_masks,
@@ -71,7 +70,7 @@ class RNN(Layer):
     * ``reset_dropout_mask()`` / ``reset_recurrent_dropout_mask()`` (optional): called at the
       start of every layer call, so a cell can draw its dropout masks once per sequence.
     * Weights are read through the cell's attributes at every ``call`` (the per-step weight reads
-      of ``loop.reading_weights_per_step`` rebind them).
+      of ``mgl.inspect`` rebind them while a step runs).
 
     Arguments: ``cell`` (a cell, or a list/tuple of cells meaning ``StackedRNNCells(cells)``),
     ``return_sequences`` (return every step's output, ``(batch, time, out)``, instead of the last
@@ -100,6 +99,10 @@ class RNN(Layer):
       ``zero_output_for_mask`` the output is zeros, also the single returned output of a row
       whose last step is masked. ``go_backwards`` reverses the mask with the input.
     * Every step runs inside ``mg.name_scope(f"{name}/t{t}")``, t in processing order.
+
+    Attribute ``step_observer``: None, or a ``loop.StepObserver`` that sees every step of this
+    layer's calls (``mgl.inspect`` attaches one for the length of a ``with`` block); while one is
+    attached the layer always runs the per-step loop.
 
     ``stateful=True``: the batch size is fixed by ``batch_input_shape`` / ``Input(batch_size=)``
     when given, else by the first call (attribute ``stateful_batch_size``); another batch size
@@ -160,6 +163,7 @@ class RNN(Layer):
         self._cell_takes_training = call_accepts(cell, "training")
         self._cell_takes_constants = call_accepts(cell, "constants")
         self._kept_states = None  # stateful: flat list of Tensors (never weights)
+        self.step_observer = None  # a loop.StepObserver, attached by inspection tools
         self.stateful_batch_size = None
         if self.stateful and self._batch_input_shape is not None:  # batch_input_shape=...
             self.stateful_batch_size = self._batch_input_shape[self._axes()[0]]
@@ -401,9 +405,8 @@ class RNN(Layer):
             )
         else:
             step = self._step_function(step_kwargs)
-            cells = iter_cells(self.cell)
             last_output, sequence, final_states = loop.scan(
-                step, inputs, states, cells=cells, **options
+                step, inputs, states, observer=self.step_observer, **options
             )
         if self.stateful:
             self._kept_states = [mg.stop_gradient(s) for s in final_states]

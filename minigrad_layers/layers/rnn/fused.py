@@ -11,41 +11,71 @@ loop.
 When the fused path is taken (:func:`applies`), as Keras decides when it may use its cuDNN
 kernels:
 
-* ``unroll=False``, and not inside ``loop.reading_weights_per_step()``;
-* the cell's class is exactly one of the three (a subclass may change ``call``);
-* ``activation`` is tanh and ``recurrent_activation`` sigmoid (the defaults);
+* ``unroll=False``, and no ``step_observer`` is attached to the layer (an observer sees steps);
+* the cell's class is exactly one of the rows of ``_FUSED`` (a subclass may change ``call``);
+* the activations the op fuses are the ones the cell uses: ``activation`` tanh and
+  ``recurrent_activation`` sigmoid (the defaults);
 * no recurrent dropout is in effect (not training, or ``recurrent_dropout=0``; input dropout is
   fine), and no ``constants``;
 * steps are vectors: the input is ``(batch, time, features)``.
 
 Masks, ``go_backwards``, ``time_major``, ``zero_output_for_mask``, ``truncate_gradient``,
 initial and stateful states, ``return_sequences`` and ``return_state`` all work on it.
+
+A cell is fused by one row of the table ``_FUSED`` at the end of this file: its sequence op, its
+number of gate blocks, the activations the op computes, and its extra weights and options.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 import minigrad as mg
 from minigrad_layers import activations
-from minigrad_layers.layers.rnn import loop
 from minigrad_layers.layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
 
 _TANH = (activations.tanh, mg.tanh)
 _SIGMOID = (activations.sigmoid, mg.sigmoid)
 
 
+def _no_extras(cell) -> tuple[list, dict]:
+    """No weights or options beyond the recurrent kernel."""
+    return [], {}
+
+
+@dataclass(frozen=True)
+class FusedCell:
+    """How one cell class runs fused: ``op(xw, *states, recurrent_kernel, *extra weights,
+    mask=, go_backwards=, truncate_gradient=, **extra options)`` computes its whole recurrence.
+
+    ``gates``: the column blocks of its kernels (``(D, gates*H)``); ``fuses``: ``{attribute:
+    the functions the op computes for it}``, every one of which the cell's attribute must be;
+    ``extras(cell) -> (weights, options)``: what the op needs beyond the recurrent kernel."""
+
+    op: Callable
+    gates: int
+    fuses: dict[str, tuple]
+    extras: Callable[[object], tuple[list, dict]] = _no_extras
+
+
+def _gru_extras(cell) -> tuple[list, dict]:
+    """GRU: ``reset_after``, and with it the recurrent bias row ``(3H,)`` (when there is a bias)."""
+    weights = [cell.bias[1]] if cell.reset_after and cell.bias is not None else []
+    return weights, {"reset_after": cell.reset_after}
+
+
 def applies(layer, inputs: mg.Tensor, training, constants) -> bool:
     """Whether this call of ``layer`` may take the fused path (see the module docstring)."""
     cell = layer.cell
-    kind = type(cell)
-    if layer.unroll or loop.is_reading_weights_per_step() or constants is not None:
+    fused = _FUSED.get(type(cell))
+    if layer.unroll or layer.step_observer is not None or constants is not None:
         return False
-    if kind not in (SimpleRNNCell, LSTMCell, GRUCell) or inputs.ndim != 3:
+    if fused is None or inputs.ndim != 3:
         return False
-    if cell.activation not in _TANH:
-        return False
-    if kind is not SimpleRNNCell and cell.recurrent_activation not in _SIGMOID:
+    if any(getattr(cell, name) not in allowed for name, allowed in fused.fuses.items()):
         return False
     return not (training and cell.recurrent_dropout > 0)
 
@@ -77,19 +107,20 @@ def scan(
     every masked step outputs zeros. So ``shown`` is "some step kept so far" (or the mask)."""
     with mg.name_scope(name):
         x = inputs if time_major else mg.transpose(inputs, (1, 0, 2))  # (T, B, D)
-        xw = _input_projection(cell, x, training)  # (T, B, G*H)
+        fused = _FUSED[type(cell)]
+        xw = _input_projection(cell, x, training, fused.gates)  # (T, B, G*H)
         keep = None if mask is None else mask.T  # (T, B)
-        options = {
-            "mask": keep,
-            "go_backwards": go_backwards,
-            "truncate_gradient": truncate_gradient,
-        }
-        weights = [cell.recurrent_kernel]
-        if type(cell) is GRUCell:
-            options["reset_after"] = cell.reset_after
-            if cell.reset_after and cell.bias is not None:
-                weights.append(cell.bias[1])  # the recurrent bias, (3H,)
-        hs, *final_states = _OPS[type(cell)](xw, *states, *weights, **options)  # hs (T, B, H)
+        extra_weights, extra_options = fused.extras(cell)
+        hs, *final_states = fused.op(  # hs (T, B, H)
+            xw,
+            *states,
+            cell.recurrent_kernel,
+            *extra_weights,
+            mask=keep,
+            go_backwards=go_backwards,
+            truncate_gradient=truncate_gradient,
+            **extra_options,
+        )
         ys = hs
         if keep is not None:
             in_order = keep[::-1] if go_backwards else keep  # processing order
@@ -103,7 +134,7 @@ def scan(
     return last_output, sequence, final_states
 
 
-def _input_projection(cell, x: mg.Tensor, training) -> mg.Tensor:
+def _input_projection(cell, x: mg.Tensor, training, gates: int) -> mg.Tensor:
     """``x @ kernel + b_in`` for all steps at once, ``(T, B, D) -> (T, B, G*H)``.
 
     With input dropout in effect, gate k reads ``x * mask_k`` (one mask per gate, drawn by the
@@ -111,7 +142,7 @@ def _input_projection(cell, x: mg.Tensor, training) -> mg.Tensor:
     gate block of the kernel."""
     kernel, bias = cell.kernel, cell.bias
     step_like = mg.zeros(x.shape[1:], dtype=x.dtype)  # (B, D): the masks take its shape, dtype
-    masks = cell.get_dropout_mask_for_cell(step_like, training, count=cell._GATES)
+    masks = cell.get_dropout_mask_for_cell(step_like, training, count=gates)
     if masks is None:
         xw = mg.matmul(x, kernel)
     else:
@@ -125,8 +156,17 @@ def _input_projection(cell, x: mg.Tensor, training) -> mg.Tensor:
     return xw
 
 
-_OPS = {
-    SimpleRNNCell: mg.simple_rnn_sequence,
-    LSTMCell: mg.lstm_sequence,
-    GRUCell: mg.gru_sequence,
+_FUSED = {
+    SimpleRNNCell: FusedCell(mg.simple_rnn_sequence, gates=1, fuses={"activation": _TANH}),
+    LSTMCell: FusedCell(
+        mg.lstm_sequence,
+        gates=4,
+        fuses={"activation": _TANH, "recurrent_activation": _SIGMOID},
+    ),
+    GRUCell: FusedCell(
+        mg.gru_sequence,
+        gates=3,
+        fuses={"activation": _TANH, "recurrent_activation": _SIGMOID},
+        extras=_gru_extras,
+    ),
 }
