@@ -424,3 +424,89 @@ def test_lstm_layer_in_float32_by_default():
     layer = mgl.LSTM(3)
     layer(np.ones((2, 4, 5)))
     assert all(w.dtype == np.float32 for w in layer.weights)
+
+
+def test_layer_keeps_the_rnn_and_layer_arguments_and_gives_the_rest_to_the_cell():
+    layer = mgl.LSTM(3, unit_forget_bias=False, stateful=True, batch_input_shape=(2, 4, 5))
+    assert layer.stateful and layer.stateful_batch_size == 2 and not layer.unit_forget_bias
+    assert not layer.cell.unit_forget_bias and not hasattr(layer.cell, "stateful")
+    assert layer.get_config()["batch_input_shape"] == (2, 4, 5)
+
+
+@pytest.mark.parametrize("cls", LAYERS)
+def test_layer_config_is_the_cell_config_plus_the_rnn_config(cls):
+    layer = cls(3, recurrent_dropout=0.25, return_sequences=True, name="seq")
+    cell_config = layer.cell.get_config()
+    rnn_config = mgl.RNN.get_config(layer)
+    config = layer.get_config()
+    assert set(config) == (set(cell_config) | set(rnn_config)) - {"cell"}
+    assert config["name"] == "seq" and cell_config["name"].endswith("_cell")
+    assert all(config[k] == v for k, v in cell_config.items() if k != "name")
+
+
+# -------------------------------------------------------------------------------------------------
+# Keras' implementation argument, and reset_state
+# -------------------------------------------------------------------------------------------------
+
+GATED = [mgl.LSTMCell, mgl.GRUCell, mgl.LSTM, mgl.GRU]
+
+
+@pytest.mark.parametrize("cls", GATED)
+def test_implementation_defaults_to_2_and_is_kept_in_the_config(cls):
+    assert cls(3).implementation == 2
+    obj = cls(3, implementation=1)
+    assert obj.implementation == 1 and obj.get_config()["implementation"] == 1
+    assert cls.from_config(obj.get_config()).implementation == 1
+
+
+@pytest.mark.parametrize("cls", GATED)
+@pytest.mark.parametrize("value", [3, -1, "2", 1.5, True, None])
+def test_implementation_must_be_1_or_2(cls, value):
+    with pytest.raises(ValueError, match=r"`implementation`.*1 or 2, got"):
+        cls(3, implementation=value)
+
+
+def test_lstm_has_no_legacy_implementation_0():
+    with pytest.raises(ValueError, match="implementation"):
+        mgl.LSTMCell(3, implementation=0)
+
+
+@pytest.mark.parametrize("cls", [mgl.GRUCell, mgl.GRU])
+def test_gru_implementation_0_means_1_with_a_warning(cls):
+    with pytest.warns(UserWarning, match=r"`implementation=0` has been deprecated"):
+        gru = cls(3, implementation=0)
+    assert gru.implementation == 1 and gru.get_config()["implementation"] == 1
+
+
+@pytest.mark.parametrize("cls", [mgl.LSTM, mgl.GRU])
+@pytest.mark.parametrize("rates", [(0.0, 0.0), (0.3, 0.2)], ids=["no_dropout", "dropout"])
+def test_implementation_1_and_2_give_the_same_numbers(cls, rates):
+    x = np.random.default_rng(7).normal(size=(3, 4, 2))
+    outputs = []
+    for implementation in (1, 2):
+        layer = cls(4, implementation=implementation, dropout=rates[0], recurrent_dropout=rates[1])
+        layer(x)
+        layer.set_weights([0.4 * np.ones_like(w) for w in layer.get_weights()])
+        mg.random.seed(3)
+        outputs.append(layer(x, training=True).numpy())
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
+def test_simple_rnn_takes_no_implementation():
+    with pytest.raises(TypeError, match="implementation"):
+        mgl.SimpleRNN(3, implementation=1)
+
+
+@pytest.mark.parametrize("cls", LAYERS)
+def test_reset_state_is_reset_states(cls):
+    layer = cls(2, stateful=True)
+    x = np.random.default_rng(8).normal(size=(3, 4, 2))
+    first = layer(x).numpy()
+    assert not np.array_equal(layer(x).numpy(), first)  # the kept states carry over
+    layer.reset_state()
+    np.testing.assert_array_equal(layer(x).numpy(), first)
+    ones = [np.ones((3, 2)) for _ in flatten(layer.cell.state_size)]
+    layer.reset_state(ones)
+    assert all(np.array_equal(s.numpy(), np.ones((3, 2))) for s in flatten(layer.states))
+    with pytest.raises(AttributeError, match="must be stateful"):
+        cls(2).reset_state()

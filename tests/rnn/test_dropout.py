@@ -39,11 +39,11 @@ def spy_on_masks(cell):
 
         return recorded
 
-    object.__setattr__(cell, "get_dropout_mask_for_cell", wrap("x", cell.get_dropout_mask_for_cell))
+    object.__setattr__(cell, "_dropout_mask_list", wrap("x", cell._dropout_mask_list))
     object.__setattr__(
         cell,
-        "get_recurrent_dropout_mask_for_cell",
-        wrap("h", cell.get_recurrent_dropout_mask_for_cell),
+        "_recurrent_dropout_mask_list",
+        wrap("h", cell._recurrent_dropout_mask_list),
     )
     return seen
 

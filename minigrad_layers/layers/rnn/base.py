@@ -443,6 +443,10 @@ class RNN(Layer):
             config["cell"] = clone_cell(config["cell"])
         return cls(**config)
 
+    def reset_state(self, states=None) -> None:
+        """Keras 3's name for :meth:`reset_states`, with the same behaviour."""
+        self.reset_states(states)
+
 
 def _same_nesting(given, expected) -> bool:
     """Whether ``given`` has the list nesting of ``expected`` (whose leaves are shape tuples)."""

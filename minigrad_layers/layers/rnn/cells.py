@@ -15,6 +15,8 @@ Dropout (``dropout`` on the step input, ``recurrent_dropout`` on the carried ``h
 once per RNN call and reused at every step (:class:`DropoutRNNCellMixin`). LSTM and GRU then use one
 mask per gate, as Keras does with ``implementation=1`` (which ``recurrent_dropout`` forces there):
 each gate reads its own masked copy of ``x_t`` and ``h``, so the fused matmuls become one per gate.
+LSTM and GRU accept Keras' ``implementation`` (1 or 2) and keep it in their config; in Keras it
+picks how the matmuls are batched, here both values compute the same numbers in the same way.
 
 >>> import minigrad as mg
 >>> import minigrad_layers as mgl
@@ -27,6 +29,8 @@ each gate reads its own masked copy of ``x_t`` and ``h``, so the fused matmuls b
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -77,16 +81,30 @@ def _zeros_state(cell, inputs, batch_size, dtype, count: int):
 
 
 class DropoutRNNCellMixin:
-    """Dropout masks that are sampled once per RNN call and reused at every step.
+    """Dropout masks that are sampled once per RNN call and reused at every step (tf.keras 2).
 
     The RNN calls :meth:`reset_dropout_mask` and :meth:`reset_recurrent_dropout_mask` when a call
     starts; the first step then draws fresh masks (inverted dropout: kept entries are
     ``1 / (1 - rate)``, dropped ones 0) from ``mg.random.generator()``, and the later steps of the
-    call reuse them. Masks are constants, never recorded on a tape. They are only used when
-    ``training`` is truthy and ``0 < rate < 1``.
+    call reuse them. Masks are constants, never recorded on a tape.
 
     The class using the mixin sets ``self.dropout`` and ``self.recurrent_dropout`` and calls
-    :meth:`_init_dropout_masks` in its ``__init__``.
+    :meth:`_init_dropout_masks` in its ``__init__``. Its ``call`` then multiplies, the tf.keras way:
+
+    >>> import minigrad as mg, minigrad_layers as mgl
+    >>> from minigrad_layers.layers.rnn.cells import DropoutRNNCellMixin
+    >>> class Cell(DropoutRNNCellMixin, mgl.Layer):
+    ...     state_size = 3
+    ...     def __init__(self, dropout=0.0, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self.dropout, self.recurrent_dropout = dropout, 0.0
+    ...         self._init_dropout_masks()
+    ...     def call(self, inputs, states, training=None):
+    ...         mask = self.get_dropout_mask_for_cell(inputs, training)  # (B, D)
+    ...         h = states[0] + mg.sum(inputs * mask, axis=1, keepdims=True)
+    ...         return h, [h]
+    >>> mgl.RNN(Cell(dropout=0.5))(mg.ones((2, 4, 5))).numpy().tolist()
+    [[20.0, 20.0, 20.0], [20.0, 20.0, 20.0]]
     """
 
     def _init_dropout_masks(self) -> None:
@@ -102,20 +120,35 @@ class DropoutRNNCellMixin:
         self._recurrent_dropout_masks = None
 
     def get_dropout_mask_for_cell(self, inputs, training, count: int = 1):
-        """``count`` masks shaped like ``inputs`` (one per gate), or None when not dropping."""
+        """The input mask(s), as tf.keras 2 returns them: None when ``dropout == 0``; else one
+        Tensor shaped like ``inputs`` when ``count == 1``, a list of ``count`` otherwise, all ones
+        unless ``training`` is truthy."""
+        masks = self._dropout_mask_list(inputs, training, count)
+        return _keras_shaped(masks, self.dropout, inputs, count)
+
+    def get_recurrent_dropout_mask_for_cell(self, h, training, count: int = 1):
+        """The recurrent mask(s) for the state ``h``, shaped as in
+        :meth:`get_dropout_mask_for_cell` (None when ``recurrent_dropout == 0``)."""
+        masks = self._recurrent_dropout_mask_list(h, training, count)
+        return _keras_shaped(masks, self.recurrent_dropout, h, count)
+
+    def _dropout_mask_list(self, inputs, training, count: int = 1) -> list | None:
+        """``count`` masks shaped like ``inputs`` (one per gate), or None when no dropout is in
+        effect (not training, or ``dropout == 0``): what the built-in cells multiply by."""
         if not training or self.dropout == 0.0:
             return None
         masks = self._dropout_masks
-        if masks is None or masks[0].shape != inputs.shape:
+        if masks is None or len(masks) != count or masks[0].shape != inputs.shape:
             masks = self._dropout_masks = _draw_masks(self.dropout, inputs, count)
         return masks
 
-    def get_recurrent_dropout_mask_for_cell(self, h, training, count: int = 1):
-        """``count`` masks shaped like the state ``h`` (one per gate), or None when not dropping."""
+    def _recurrent_dropout_mask_list(self, h, training, count: int = 1) -> list | None:
+        """``count`` masks shaped like the state ``h`` (one per gate), or None when no recurrent
+        dropout is in effect."""
         if not training or self.recurrent_dropout == 0.0:
             return None
         masks = self._recurrent_dropout_masks
-        if masks is None or masks[0].shape != h.shape:
+        if masks is None or len(masks) != count or masks[0].shape != h.shape:
             masks = self._recurrent_dropout_masks = _draw_masks(self.recurrent_dropout, h, count)
         return masks
 
@@ -127,6 +160,16 @@ def _draw_masks(rate: float, like, count: int) -> list:
         mg.tensor(((generator.random(like.shape) >= rate) * keep_scale).astype(like.dtype))
         for _ in range(count)
     ]
+
+
+def _keras_shaped(masks: list | None, rate: float, like, count: int):
+    """tf.keras 2's form of a mask list: None only for a zero rate, ones when not training, a
+    bare Tensor for ``count == 1``."""
+    if rate == 0.0:
+        return None
+    if masks is None:
+        masks = [mg.ones(like.shape, dtype=like.dtype) for _ in range(count)]
+    return masks[0] if count == 1 else list(masks)
 
 
 class _RecurrentCell(DropoutRNNCellMixin, Layer):
@@ -191,6 +234,11 @@ class _RecurrentCell(DropoutRNNCellMixin, Layer):
         """Zeros ``(batch, units)``; ``batch_size`` and ``dtype`` come from ``inputs`` if given."""
         return _zeros_state(self, inputs, batch_size, dtype, count=1)
 
+    def get_dropout_mask_for_cell(self, inputs, training, count: int = 1):
+        """The list-or-None masks of :meth:`_dropout_mask_list`, for ``fused.py``, which still
+        asks for them under this name; to be removed when it calls ``_dropout_mask_list``."""
+        return self._dropout_mask_list(inputs, training, count)
+
     def get_config(self) -> dict:
         config = {
             "units": self.units,
@@ -226,8 +274,8 @@ class SimpleRNNCell(_RecurrentCell):
     def call(self, inputs, states, training=None):
         """One step: ``(x_t (B, in), [h (B, units)]) -> (h_t, [h_t])``."""
         [h_prev] = _previous_states(states)
-        x_mask = self.get_dropout_mask_for_cell(inputs, training)
-        h_mask = self.get_recurrent_dropout_mask_for_cell(h_prev, training)
+        x_mask = self._dropout_mask_list(inputs, training)
+        h_mask = self._recurrent_dropout_mask_list(h_prev, training)
         if x_mask is not None:
             inputs = inputs * x_mask[0]
         if h_mask is not None:
@@ -239,7 +287,28 @@ class SimpleRNNCell(_RecurrentCell):
         return h, ([h] if isinstance(states, list | tuple) else h)
 
 
-class LSTMCell(_RecurrentCell):
+class _GatedCell(_RecurrentCell):
+    """What LSTMCell and GRUCell add: ``recurrent_activation`` for the gates, and Keras'
+    ``implementation`` (1 or 2), which is kept in the config and computes the same numbers."""
+
+    def __init__(self, units, recurrent_activation="sigmoid", implementation=2, **kwargs):
+        super().__init__(units, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        if isinstance(implementation, bool) or implementation not in (1, 2):
+            raise ValueError(
+                "Received an invalid value for argument `implementation`, expected 1 or 2, "
+                f"got {implementation!r}."
+            )
+        self.implementation = int(implementation)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
+        config["implementation"] = self.implementation
+        return config
+
+
+class LSTMCell(_GatedCell):
     """Long short-term memory (Hochreiter & Schmidhuber 1997, with a forget gate).
 
     The kernels hold four column blocks in the Keras gate order **i, f, c, o**: input gate,
@@ -256,9 +325,9 @@ class LSTMCell(_RecurrentCell):
     ``h_t``. ``unit_forget_bias=True`` initialises the forget block of the bias to exactly ones
     (the other blocks from ``bias_initializer``), so the cell starts by remembering.
 
-    Args: those of :class:`SimpleRNNCell` plus ``recurrent_activation="sigmoid"`` and
-    ``unit_forget_bias=True``. With ``dropout`` or ``recurrent_dropout``, each gate gets its own
-    mask (Keras ``implementation=1``).
+    Args: those of :class:`SimpleRNNCell` plus ``recurrent_activation="sigmoid"``,
+    ``unit_forget_bias=True`` and ``implementation=2`` (1 or 2, the same numbers). With
+    ``dropout`` or ``recurrent_dropout``, each gate gets its own mask (Keras ``implementation=1``).
 
     >>> import minigrad as mg, minigrad_layers as mgl
     >>> out, h, c = mgl.RNN(mgl.LSTMCell(4), return_state=True)(mg.ones((2, 5, 3)))
@@ -280,20 +349,22 @@ class LSTMCell(_RecurrentCell):
         unit_forget_bias=True,
         dropout=0.0,
         recurrent_dropout=0.0,
+        implementation=2,
         **kwargs,
     ):
         super().__init__(
             units,
             activation=activation,
+            recurrent_activation=recurrent_activation,
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer,
             bias_initializer=bias_initializer,
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
+            implementation=implementation,
             **kwargs,
         )
-        self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
 
     @property
@@ -314,13 +385,13 @@ class LSTMCell(_RecurrentCell):
         """One step: ``(x_t (B, in), [h, c] (B, units) each) -> (h_t, [h_t, c_t])``."""
         h_prev, c_prev = _previous_states(states)
         u = self.units
-        x_masks = self.get_dropout_mask_for_cell(inputs, training, count=4)
-        h_masks = self.get_recurrent_dropout_mask_for_cell(h_prev, training, count=4)
+        x_masks = self._dropout_mask_list(inputs, training, count=4)
+        h_masks = self._recurrent_dropout_mask_list(h_prev, training, count=4)
         if x_masks is None and h_masks is None:
             z = mg.matmul(inputs, self.kernel) + mg.matmul(h_prev, self.recurrent_kernel)
         else:
             z = _per_gate_products(
-                inputs, x_masks, self.kernel, h_prev, h_masks, self.recurrent_kernel, u, gates=4
+                inputs, x_masks, self.kernel, u, 4, h_prev, h_masks, self.recurrent_kernel
             )
         if self.bias is not None:
             z = z + self.bias  # (B, 4u)
@@ -333,10 +404,7 @@ class LSTMCell(_RecurrentCell):
         return h, [h, c]
 
     def get_config(self) -> dict:
-        config = super().get_config()
-        config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
-        config["unit_forget_bias"] = self.unit_forget_bias
-        return config
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
 
 class _UnitForgetBias:
@@ -356,24 +424,26 @@ class _UnitForgetBias:
         return np.concatenate(blocks).astype(dtype)  # (4u,): i, f, c, o
 
 
-class GRUCell(_RecurrentCell):
+class GRUCell(_GatedCell):
     """Gated recurrent unit (Cho et al. 2014), in its two Keras variants.
 
     The kernels hold three column blocks in the Keras gate order **z, r, h**: update gate, reset
-    gate, candidate. With ``σ = recurrent_activation`` (sigmoid) and ``act = activation`` (tanh)::
+    gate, candidate; ``U_z U_r U_h`` are the blocks of ``recurrent_kernel``. With
+    ``σ = recurrent_activation`` (sigmoid) and ``act = activation`` (tanh), both variants compute
+    ``z`` and ``r`` from ``x_t`` and ``h_{t-1}``, a candidate ``hh``, and then
+    ``h_t = z * h_{t-1} + (1 - z) * hh``. They differ in where the reset gate acts:
 
-        x_z, x_r, x_h = blocks of x_t @ kernel + b_in
-        z = σ(x_z + h_{t-1} @ U_z + b_rz),  r = σ(x_r + h_{t-1} @ U_r + b_rr)
-        reset_after=True  (default, TF2/cuDNN):  hh = act(x_h + r * (h_{t-1} @ U_h + b_rh))
-        reset_after=False (the 2014 paper):      hh = act(x_h + (r * h_{t-1}) @ U_h)
-        h_t = z * h_{t-1} + (1 - z) * hh         (computed as hh + z * (h_{t-1} - hh))
+    * ``reset_after=True`` (default; TF2, cuDNN and PyTorch): on the recurrent product,
+      ``hh = act(x_h + r * (h_{t-1} @ U_h + b_rh))``; ``bias (2, 3 units)`` holds the input bias
+      (row 0) and a recurrent bias (row 1). See :meth:`_step_reset_after`.
+    * ``reset_after=False`` (the 2014 paper): on the state, ``hh = act(x_h + (r * h_{t-1}) @ U_h)``;
+      ``bias (3 units,)`` is the input bias only. See :meth:`_step_reset_before`.
 
-    Weights: ``kernel (input_dim, 3 units)``, ``recurrent_kernel (units, 3 units)`` (``U_z U_r
-    U_h``), and ``bias (2, 3 units)`` when ``reset_after`` (row 0 the input bias ``b_in``, row 1
-    the recurrent bias ``b_r*``), else ``bias (3 units,)`` (input bias only, no ``b_r*``). One state
-    ``h``; the output is ``h_t``.
+    Weights: ``kernel (input_dim, 3 units)``, ``recurrent_kernel (units, 3 units)``, and the
+    bias above. One state ``h``; the output is ``h_t``.
 
-    Args: those of :class:`SimpleRNNCell` plus ``recurrent_activation="sigmoid"`` and
+    Args: those of :class:`SimpleRNNCell` plus ``recurrent_activation="sigmoid"``,
+    ``implementation=2`` (1 or 2, the same numbers; the legacy 0 means 1, with a warning) and
     ``reset_after=True``. With ``dropout`` or ``recurrent_dropout``, each gate gets its own mask
     (Keras ``implementation=1``); the carried ``h_{t-1}`` in the last line is never masked.
 
@@ -395,21 +465,30 @@ class GRUCell(_RecurrentCell):
         bias_initializer="zeros",
         dropout=0.0,
         recurrent_dropout=0.0,
+        implementation=2,
         reset_after=True,
         **kwargs,
     ):
+        if implementation == 0 and not isinstance(implementation, bool):
+            warnings.warn(
+                "`implementation=0` has been deprecated, and now defaults to "
+                "`implementation=1`. Please update your layer call.",
+                stacklevel=2,
+            )
+            implementation = 1
         super().__init__(
             units,
             activation=activation,
+            recurrent_activation=recurrent_activation,
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer,
             bias_initializer=bias_initializer,
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
+            implementation=implementation,
             **kwargs,
         )
-        self.recurrent_activation = activations.get(recurrent_activation)
         self.reset_after = bool(reset_after)
 
     def build(self, input_shape) -> None:
@@ -417,60 +496,69 @@ class GRUCell(_RecurrentCell):
         self._build_kernels(input_shape, bias_shape, self.bias_initializer)
 
     def call(self, inputs, states, training=None):
-        """One step: ``(x_t (B, in), [h (B, units)]) -> (h_t, [h_t])``."""
+        """One step: ``(x_t (B, in), [h (B, units)]) -> (h_t, [h_t])``, in the variant's method."""
         [h_prev] = _previous_states(states)
-        u = self.units
-        kernel, recurrent_kernel, bias = self.kernel, self.recurrent_kernel, self.bias
-        x_masks = self.get_dropout_mask_for_cell(inputs, training, count=3)
-        h_masks = self.get_recurrent_dropout_mask_for_cell(h_prev, training, count=3)
-        input_bias = recurrent_bias = None
-        if bias is not None:
-            if self.reset_after:
-                input_bias, recurrent_bias = mg.unstack(bias)  # (3u,) each
-            else:
-                input_bias = bias
-
-        if x_masks is None:
-            xw = mg.matmul(inputs, kernel)  # (B, 3u)
-        else:
-            xw = _per_gate_products(inputs, x_masks, kernel, None, None, None, u, gates=3)
-        if input_bias is not None:
-            xw = xw + input_bias
-        x_z, x_r, x_h = _gate_blocks(xw, 3, u)  # (B, u) each
-
-        if self.reset_after:
-            if h_masks is None:
-                hu = mg.matmul(h_prev, recurrent_kernel)  # (B, 3u)
-            else:
-                hu = _per_gate_products(
-                    None, None, None, h_prev, h_masks, recurrent_kernel, u, gates=3
-                )
-            if recurrent_bias is not None:
-                hu = hu + recurrent_bias
-            h_z, h_r, h_h = _gate_blocks(hu, 3, u)  # (B, u) each
-        else:
-            recurrent_zr = recurrent_kernel[:, : 2 * u]  # (u, 2u): U_z U_r
-            if h_masks is None:
-                hu = mg.matmul(h_prev, recurrent_zr)  # (B, 2u)
-            else:
-                hu = _per_gate_products(None, None, None, h_prev, h_masks, recurrent_zr, u, gates=2)
-            h_z, h_r = _gate_blocks(hu, 2, u)  # (B, u) each
-
-        z = self.recurrent_activation(x_z + h_z)
-        r = self.recurrent_activation(x_r + h_r)
-        if self.reset_after:
-            hh = self.activation(x_h + r * h_h)
-        else:
-            h_for_candidate = h_prev if h_masks is None else h_prev * h_masks[2]
-            hh = self.activation(x_h + mg.matmul(r * h_for_candidate, recurrent_kernel[:, 2 * u :]))
-        h = hh + z * (h_prev - hh)
+        x_masks = self._dropout_mask_list(inputs, training, count=3)
+        h_masks = self._recurrent_dropout_mask_list(h_prev, training, count=3)
+        step = self._step_reset_after if self.reset_after else self._step_reset_before
+        h = step(inputs, h_prev, x_masks, h_masks)
         return h, ([h] if isinstance(states, list | tuple) else h)
 
+    def _step_reset_after(self, x, h_prev, x_masks, h_masks):
+        """``reset_after=True``, the cuDNN / PyTorch form; ``bias (2, 3u)`` = ``[b_in, b_rec]``::
+
+        [x_z x_r x_h] = x_t @ kernel + b_in                      (B, u) each
+        [h_z h_r h_h] = h_{t-1} @ recurrent_kernel + b_rec       (B, u) each
+        z = σ(x_z + h_z),  r = σ(x_r + h_r)
+        hh = act(x_h + r * h_h)
+        h_t = hh + z * (h_{t-1} - hh)                            (= z h_{t-1} + (1-z) hh)
+        """
+        input_bias = recurrent_bias = None
+        if self.bias is not None:
+            input_bias, recurrent_bias = mg.unstack(self.bias)  # (3u,) each
+        x_z, x_r, x_h = self._input_gates(x, x_masks, input_bias)
+        hu = _masked_product(h_prev, h_masks, self.recurrent_kernel, self.units)  # (B, 3u)
+        if recurrent_bias is not None:
+            hu = hu + recurrent_bias
+        h_z, h_r, h_h = _gate_blocks(hu, 3, self.units)
+        z = self.recurrent_activation(x_z + h_z)
+        r = self.recurrent_activation(x_r + h_r)
+        hh = self.activation(x_h + r * h_h)
+        return hh + z * (h_prev - hh)
+
+    def _step_reset_before(self, x, h_prev, x_masks, h_masks):
+        """``reset_after=False``, the original form; ``bias (3u,)`` is the input bias only::
+
+            [x_z x_r x_h] = x_t @ kernel + bias                      (B, u) each
+            [h_z h_r] = h_{t-1} @ [U_z U_r]                          (B, u) each
+            z = σ(x_z + h_z),  r = σ(x_r + h_r)
+            hh = act(x_h + (r * h_{t-1}) @ U_h)
+            h_t = hh + z * (h_{t-1} - hh)
+
+        With recurrent dropout, ``h_{t-1}`` is masked per gate: ``h_masks[k]`` in the product of
+        gate k, ``h_masks[2]`` in the candidate's.
+        """
+        u = self.units
+        x_z, x_r, x_h = self._input_gates(x, x_masks, self.bias)
+        recurrent_zr = self.recurrent_kernel[:, : 2 * u]  # (u, 2u): U_z U_r
+        h_z, h_r = _gate_blocks(_masked_product(h_prev, h_masks, recurrent_zr, u), 2, u)
+        z = self.recurrent_activation(x_z + h_z)
+        r = self.recurrent_activation(x_r + h_r)
+        h_for_candidate = h_prev if h_masks is None else h_prev * h_masks[2]
+        hh = self.activation(
+            x_h + mg.matmul(r * h_for_candidate, self.recurrent_kernel[:, 2 * u :])
+        )
+        return hh + z * (h_prev - hh)
+
+    def _input_gates(self, x, x_masks, input_bias) -> list:
+        """``[x_z, x_r, x_h]``, the blocks of ``x_t @ kernel + input_bias``, ``(B, u)`` each."""
+        xw = _masked_product(x, x_masks, self.kernel, self.units)  # (B, 3u)
+        if input_bias is not None:
+            xw = xw + input_bias
+        return _gate_blocks(xw, 3, self.units)
+
     def get_config(self) -> dict:
-        config = super().get_config()
-        config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
-        config["reset_after"] = self.reset_after
-        return config
+        return {**super().get_config(), "reset_after": self.reset_after}
 
 
 def _gate_blocks(z, gates: int, u: int) -> list:
@@ -479,23 +567,30 @@ def _gate_blocks(z, gates: int, u: int) -> list:
     return mg.unstack(mg.reshape(z, z.shape[:-1] + (gates, u)), axis=-2)
 
 
-def _per_gate_products(x, x_masks, kernel, h, h_masks, recurrent_kernel, u, gates):
+def _masked_product(x, masks, kernel, u: int):
+    """``x @ kernel``, or with one dropout mask per gate ``(x * masks[k]) @ kernel_k`` for each
+    column block ``k`` of ``kernel``, joined into ``(B, kernel width)``."""
+    if masks is None:
+        return mg.matmul(x, kernel)
+    gates = kernel.shape[1] // u
+    return _per_gate_products(x, masks, kernel, u, gates)
+
+
+def _per_gate_products(x, x_masks, kernel, u, gates, h=None, h_masks=None, recurrent_kernel=None):
     """The gate pre-activations with one dropout mask per gate (Keras ``implementation=1``).
 
-    Gate k reads ``x * x_masks[k]`` and ``h * h_masks[k]`` (unmasked where the masks are None)
-    against its column block ``k*u:(k+1)*u`` of the kernels; ``x`` or ``h`` may be None to leave
-    that product out. Returns the blocks joined into ``(B, gates * u)``, like the fused product.
+    Gate k reads ``x * x_masks[k]`` (and, when ``h`` is given, ``h * h_masks[k]``), unmasked where
+    the masks are None, against its column block ``k*u:(k+1)*u`` of ``kernel`` (and of
+    ``recurrent_kernel``). Returns the blocks joined into ``(B, gates * u)``, like the fused
+    product ``x @ kernel (+ h @ recurrent_kernel)``.
     """
     blocks = []
     for k in range(gates):
         cols = slice(k * u, (k + 1) * u)
-        z = None
-        if x is not None:
-            x_k = x if x_masks is None else x * x_masks[k]
-            z = mg.matmul(x_k, kernel[:, cols])  # (B, u)
+        x_k = x if x_masks is None else x * x_masks[k]
+        z = mg.matmul(x_k, kernel[:, cols])  # (B, u)
         if h is not None:
             h_k = h if h_masks is None else h * h_masks[k]
-            hz = mg.matmul(h_k, recurrent_kernel[:, cols])  # (B, u)
-            z = hz if z is None else z + hz
+            z = z + mg.matmul(h_k, recurrent_kernel[:, cols])  # (B, u)
         blocks.append(z)
     return mg.concat(blocks, axis=1)  # (B, gates * u)

@@ -1,15 +1,20 @@
 """The convenience layers SimpleRNN, LSTM and GRU: ``RNN`` around one built-in cell.
 
-``LSTM(units, ...)`` takes the arguments of :class:`LSTMCell` and those of :class:`RNN` and equals
-``RNN(LSTMCell(units, ...), ...)``: same numbers, same masking, same states. The cell is named
-after its class (``lstm_cell``), so the weights are ``lstm/lstm_cell/kernel``,
-``lstm/lstm_cell/recurrent_kernel`` and ``lstm/lstm_cell/bias``. The cell's settings are readable
-on the layer (``layer.units``, ``layer.dropout``, ...).
+``LSTM(units, **kwargs)`` equals ``RNN(LSTMCell(units, ...), ...)``: same numbers, same masking,
+same states. There is one rule for the keyword arguments: those that ``RNN.__init__`` names
+(``return_sequences``, ``stateful``, ...) and the Layer arguments (``name``, ``dtype``, ...) stay
+with the layer; every other keyword goes to the cell, which checks it (so an unknown one is a
+``TypeError``). The cell's arguments are written once, in the cell class; the layer repeats none.
+
+The cell is named after its class (``lstm_cell``), so the weights are ``lstm/lstm_cell/kernel``,
+``lstm/lstm_cell/recurrent_kernel`` and ``lstm/lstm_cell/bias``. The cell's settings read through
+on the layer (``layer.units``, ``layer.dropout``, ...), and ``get_config`` is the cell's config
+plus the RNN's, flat, as ``LSTM(**config)`` takes it.
 
 >>> import minigrad as mg, minigrad_layers as mgl
->>> layer = mgl.LSTM(8, return_sequences=True)
->>> layer(mg.ones((2, 5, 3))).shape
-(2, 5, 8)
+>>> layer = mgl.LSTM(8, return_sequences=True, dropout=0.1)
+>>> layer(mg.ones((2, 5, 3))).shape, layer.dropout, layer.cell.dropout
+((2, 5, 8), 0.1, 0.1)
 >>> [w.name for w in layer.weights]
 ['lstm/lstm_cell/kernel', 'lstm/lstm_cell/recurrent_kernel', 'lstm/lstm_cell/bias']
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 
+from minigrad_layers.engine.layer import Layer
 from minigrad_layers.layers.rnn.base import RNN
 from minigrad_layers.layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
 
@@ -33,28 +39,38 @@ def _named_parameters(function) -> set[str]:
     }
 
 
+_LAYER_OWN_ARGUMENTS = (_named_parameters(RNN.__init__) - {"cell"}) | _named_parameters(
+    Layer.__init__
+)
+"""The keywords a single-cell layer keeps: the RNN's and the Layer's. All others go to the cell."""
+
+
 def _cell_setting(name: str) -> property:
     return property(lambda self: getattr(self.cell, name), doc=f"The cell's ``{name}``.")
 
 
 class _SingleCellRNN(RNN):
-    """``RNN`` around one built-in cell that it makes from the cell arguments."""
+    """``RNN`` around one built-in cell, made from the keywords that are not the RNN's."""
 
     _CELL_CLASS: type
     _CELL_NAME: str
 
     def __init__(self, units, **kwargs):
-        cell_parameters = _named_parameters(self._CELL_CLASS.__init__)
-        cell_kwargs = {key: kwargs.pop(key) for key in list(kwargs) if key in cell_parameters}
-        cell = self._CELL_CLASS(
-            units,
-            name=self._CELL_NAME,
-            dtype=kwargs.get("dtype"),
-            trainable=kwargs.get("trainable", True),
-            **cell_kwargs,
-        )
-        # The RNN and Layer arguments; an unknown one raises TypeError naming this class.
-        super().__init__(cell, **kwargs)
+        own = {key: kwargs.pop(key) for key in list(kwargs) if key in _LAYER_OWN_ARGUMENTS}
+        try:
+            cell = self._CELL_CLASS(
+                units,
+                name=self._CELL_NAME,
+                dtype=own.get("dtype"),
+                trainable=own.get("trainable", True),
+                **kwargs,
+            )
+        except TypeError as error:  # e.g. an unknown keyword: say which layer received it
+            raise TypeError(
+                f"{type(self).__name__} gives the keywords that are not RNN or Layer arguments "
+                f"to its cell: {error}"
+            ) from error
+        super().__init__(cell, **own)
 
     units = _cell_setting("units")
     activation = _cell_setting("activation")
@@ -82,11 +98,12 @@ class _SingleCellRNN(RNN):
 class SimpleRNN(_SingleCellRNN):
     """A fully connected recurrent layer: ``RNN(SimpleRNNCell(units, ...), ...)``.
 
-    ``h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel)``. Arguments: those of
-    :class:`SimpleRNNCell` (``units``, ``activation="tanh"``, ``use_bias``, the three
-    initializers, ``dropout``, ``recurrent_dropout``) and of :class:`RNN` (``return_sequences``,
-    ``return_state``, ``go_backwards``, ``stateful``, ``unroll``, ``time_major``,
-    ``zero_output_for_mask``, ``truncate_gradient``), plus the Layer arguments.
+    ``h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel)``. Arguments: ``units``
+    and the keywords of :class:`SimpleRNNCell` (``activation="tanh"``, ``use_bias=True``,
+    ``kernel_initializer="glorot_uniform"``, ``recurrent_initializer="orthogonal"``,
+    ``bias_initializer="zeros"``, ``dropout=0.0``, ``recurrent_dropout=0.0``) and of :class:`RNN`
+    (``return_sequences``, ``return_state``, ``go_backwards``, ``stateful``, ``unroll``,
+    ``time_major``, ``zero_output_for_mask``, ``truncate_gradient``), plus the Layer arguments.
 
     >>> import minigrad as mg, minigrad_layers as mgl
     >>> out, h = mgl.SimpleRNN(4, return_state=True)(mg.ones((2, 5, 3)))
@@ -97,48 +114,15 @@ class SimpleRNN(_SingleCellRNN):
     _CELL_CLASS = SimpleRNNCell
     _CELL_NAME = "simple_rnn_cell"
 
-    def __init__(
-        self,
-        units,
-        activation="tanh",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        **kwargs,
-    ):
-        super().__init__(
-            units,
-            activation=activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            **kwargs,
-        )
-
 
 class LSTM(_SingleCellRNN):
     """Long short-term memory layer: ``RNN(LSTMCell(units, ...), ...)``.
 
     Gates in the Keras order i, f, c, o (see :class:`LSTMCell` for the equations); states
-    ``[h, c]``, so ``return_state=True`` gives ``[output, h, c]``. Arguments: those of
-    :class:`LSTMCell` (adds ``recurrent_activation="sigmoid"`` and ``unit_forget_bias=True``
-    to SimpleRNN's) and of :class:`RNN`, plus the Layer arguments.
+    ``[h, c]``, so ``return_state=True`` gives ``[output, h, c]``. Arguments: ``units`` and the
+    keywords of :class:`LSTMCell` (SimpleRNN's plus ``recurrent_activation="sigmoid"``,
+    ``unit_forget_bias=True`` and ``implementation=2``) and of :class:`RNN`, plus the Layer
+    arguments.
 
     >>> import minigrad as mg, minigrad_layers as mgl
     >>> out, h, c = mgl.LSTM(4, return_state=True)(mg.ones((2, 5, 3)))
@@ -149,46 +133,9 @@ class LSTM(_SingleCellRNN):
     _CELL_CLASS = LSTMCell
     _CELL_NAME = "lstm_cell"
 
-    def __init__(
-        self,
-        units,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        unit_forget_bias=True,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        **kwargs,
-    ):
-        super().__init__(
-            units,
-            activation=activation,
-            recurrent_activation=recurrent_activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            unit_forget_bias=unit_forget_bias,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            **kwargs,
-        )
-
     recurrent_activation = _cell_setting("recurrent_activation")
     unit_forget_bias = _cell_setting("unit_forget_bias")
+    implementation = _cell_setting("implementation")
 
 
 class GRU(_SingleCellRNN):
@@ -196,7 +143,9 @@ class GRU(_SingleCellRNN):
 
     Gates in the Keras order z, r, h; ``reset_after=True`` (the default) applies the reset gate
     after the recurrent matmul and has a ``(2, 3 units)`` bias (see :class:`GRUCell`).
-    Arguments: those of :class:`GRUCell` and of :class:`RNN`, plus the Layer arguments.
+    Arguments: ``units`` and the keywords of :class:`GRUCell` (SimpleRNN's plus
+    ``recurrent_activation="sigmoid"``, ``implementation=2`` and ``reset_after=True``) and of
+    :class:`RNN`, plus the Layer arguments.
 
     >>> import minigrad as mg, minigrad_layers as mgl
     >>> layer = mgl.GRU(4)
@@ -207,43 +156,6 @@ class GRU(_SingleCellRNN):
     _CELL_CLASS = GRUCell
     _CELL_NAME = "gru_cell"
 
-    def __init__(
-        self,
-        units,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        reset_after=True,
-        **kwargs,
-    ):
-        super().__init__(
-            units,
-            activation=activation,
-            recurrent_activation=recurrent_activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            reset_after=reset_after,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            **kwargs,
-        )
-
     recurrent_activation = _cell_setting("recurrent_activation")
+    implementation = _cell_setting("implementation")
     reset_after = _cell_setting("reset_after")
