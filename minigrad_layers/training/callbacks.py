@@ -1,17 +1,23 @@
-"""Callbacks: hooks that ``fit`` calls at the start and end of training, of each epoch and of
-each batch (Keras semantics).
+"""Callbacks: hooks that ``fit``, ``evaluate`` and ``predict`` call at the start and end of the
+loop, of each epoch and of each batch (Keras semantics).
 
 ``fit`` calls, in order::
 
     on_train_begin(logs)
     for each epoch:  on_epoch_begin(epoch, logs)
         for each batch:  on_train_batch_begin(batch, logs)  ...  on_train_batch_end(batch, logs)
+        with validation data:  on_test_begin, on_test_batch_begin/end per batch, on_test_end
         on_epoch_end(epoch, logs)     # logs: {"loss": ..., "accuracy": ..., "val_loss": ...}
     on_train_end(logs)
 
-``on_train_batch_begin/end`` call ``on_batch_begin/end`` unless overridden. Batch logs hold the
-running means of the epoch so far; epoch logs the epoch's means and the validation results.
-Setting ``model.stop_training = True`` ends training after the current batch.
+``evaluate`` calls the ``on_test_*`` hooks, ``predict`` the ``on_predict_*`` ones (batch logs:
+``{"outputs": ...}``). ``on_train_batch_begin/end`` call ``on_batch_begin/end`` unless
+overridden. Batch logs hold the running means of the epoch so far; epoch logs the epoch's means
+and the validation results. Setting ``model.stop_training = True`` ends training after the
+current batch.
+
+``fit`` puts a ``ProgbarLogger`` (when ``verbose`` is not 0) first and a ``History`` last in
+its ``CallbackList``; ``evaluate`` and ``predict`` add the ``ProgbarLogger`` only.
 
 >>> import minigrad_layers as mgl
 >>> class PrintLoss(mgl.callbacks.Callback):
@@ -22,15 +28,26 @@ Setting ``model.stop_training = True`` ends training after the current batch.
 from __future__ import annotations
 
 import math
+import sys
+import time
 import warnings
 
-__all__ = ["Callback", "CallbackList", "EarlyStopping", "History"]
+from tqdm import tqdm
+
+__all__ = [
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "History",
+    "ProgbarLogger",
+    "TerminateOnNaN",
+]
 
 
 class Callback:
     """Base class: override the ``on_*`` methods you need. ``self.model`` is the model being
     trained (set by ``fit`` through ``set_model``); ``self.params`` holds ``epochs``, ``steps``
-    and ``verbose``."""
+    and ``verbose`` (``epochs`` is 1 in ``evaluate`` and ``predict``)."""
 
     def __init__(self):
         self.model = None
@@ -66,18 +83,62 @@ class Callback:
     def on_train_batch_end(self, batch: int, logs=None) -> None:
         self.on_batch_end(batch, logs=logs)
 
+    def on_test_begin(self, logs=None) -> None:
+        """Called before evaluating (``evaluate``, and the validation at the end of an epoch)."""
+
+    def on_test_end(self, logs=None) -> None:
+        """Called after evaluating, with the loss and metrics over all the data."""
+
+    def on_test_batch_begin(self, batch: int, logs=None) -> None:
+        """Called before each evaluation batch."""
+
+    def on_test_batch_end(self, batch: int, logs=None) -> None:
+        """Called after each evaluation batch with the running results."""
+
+    def on_predict_begin(self, logs=None) -> None:
+        """Called before ``predict``'s first batch."""
+
+    def on_predict_end(self, logs=None) -> None:
+        """Called after ``predict``'s last batch."""
+
+    def on_predict_batch_begin(self, batch: int, logs=None) -> None:
+        """Called before each prediction batch."""
+
+    def on_predict_batch_end(self, batch: int, logs=None) -> None:
+        """Called after each prediction batch; ``logs["outputs"]``: the batch's outputs."""
+
 
 class CallbackList:
-    """Calls every callback's hook in turn (what ``fit`` talks to)."""
+    """Calls every callback's hook in turn (what the loops talk to).
 
-    def __init__(self, callbacks, model=None, params: dict | None = None):
-        self.callbacks = list(callbacks)
+    ``add_history`` appends a ``History`` and ``add_progbar`` puts a ``ProgbarLogger`` first,
+    each unless ``callbacks`` already holds one (as Keras's ``CallbackList``); ``history`` is the
+    ``History`` in the list, or ``None``. The progress display comes first so that an epoch's
+    line is complete before other callbacks print (Keras appends it last).
+    """
+
+    def __init__(
+        self,
+        callbacks=None,
+        add_history: bool = False,
+        add_progbar: bool = False,
+        model=None,
+        params: dict | None = None,
+    ):
+        self.callbacks = list(callbacks or [])
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
                 raise TypeError(
                     "callbacks must be instances of mgl.callbacks.Callback, received "
                     f"{type(callback).__name__}"
                 )
+        self.history = next((c for c in self.callbacks if isinstance(c, History)), None)
+        if add_history and self.history is None:
+            self.history = History()
+            self.callbacks.append(self.history)
+        if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
+            self.callbacks.insert(0, ProgbarLogger())
+        for callback in self.callbacks:
             if model is not None:
                 callback.set_model(model)
             if params is not None:
@@ -105,6 +166,30 @@ class CallbackList:
     def on_train_batch_end(self, batch, logs=None):
         self._call("on_train_batch_end", batch, logs)
 
+    def on_test_begin(self, logs=None):
+        self._call("on_test_begin", logs)
+
+    def on_test_end(self, logs=None):
+        self._call("on_test_end", logs)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self._call("on_test_batch_begin", batch, logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._call("on_test_batch_end", batch, logs)
+
+    def on_predict_begin(self, logs=None):
+        self._call("on_predict_begin", logs)
+
+    def on_predict_end(self, logs=None):
+        self._call("on_predict_end", logs)
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self._call("on_predict_batch_begin", batch, logs)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._call("on_predict_batch_end", batch, logs)
+
 
 class History(Callback):
     """Records the epoch logs: ``history`` maps each key (``"loss"``, ``"val_loss"``,
@@ -123,6 +208,131 @@ class History(Callback):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
+
+
+def _format_logs(logs) -> str:
+    return " - ".join(f"{key}: {value:.4f}" for key, value in (logs or {}).items())
+
+
+class ProgbarLogger(Callback):
+    """Prints the progress of ``fit``, ``evaluate`` and ``predict`` to stdout, by
+    ``params["verbose"]``: 0 nothing; 1 a tqdm bar counting steps, with the running logs (``fit``:
+    one bar per epoch, ``Epoch 2/5``, its last postfix the epoch's logs with the validation
+    results); 2 one line per epoch (``Epoch 2/5 - 0.3s - loss: 0.1234``) or, for ``evaluate``,
+    one line of logs at the end. ``fit``, ``evaluate`` and ``predict`` add one when ``verbose``
+    is not 0; the validation inside ``fit`` is not shown.
+
+    >>> progbar = ProgbarLogger()
+    >>> progbar.set_params({"verbose": 2, "epochs": 3, "steps": 4})
+    >>> progbar.on_epoch_begin(0)
+    >>> progbar.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.75})  # doctest: +ELLIPSIS
+    Epoch 1/3 - ...s - loss: 0.5000 - val_loss: 0.7500
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.verbose = 1
+        self.epochs = 1
+        self.steps = None
+        self._bar = None
+        self._epoch_started = 0.0
+        self._called_in_fit = False
+
+    def set_params(self, params: dict) -> None:
+        super().set_params(params)
+        verbose = params.get("verbose", 1)
+        self.verbose = 1 if verbose == "auto" else verbose
+        self.epochs = params.get("epochs", 1)
+        self.steps = params.get("steps")
+
+    def _open_bar(self, desc: str | None = None) -> None:
+        if self.verbose == 1:
+            self._bar = tqdm(total=self.steps, desc=desc, unit="step", file=sys.stdout)
+
+    def _advance_bar(self, logs) -> None:
+        if self._bar is not None:
+            if logs is not None:
+                self._bar.set_postfix_str(_format_logs(logs), refresh=False)
+            self._bar.update()
+
+    def _close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    # -- fit -----------------------------------------------------------------------------------
+    def on_train_begin(self, logs=None):
+        self._called_in_fit = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_started = time.perf_counter()
+        self._open_bar(f"Epoch {epoch + 1}/{self.epochs}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._advance_bar(logs or {})
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._bar is not None:
+            self._bar.set_postfix_str(_format_logs(logs))
+            self._close_bar()
+        elif self.verbose == 2:
+            seconds = time.perf_counter() - self._epoch_started
+            print(f"Epoch {epoch + 1}/{self.epochs} - {seconds:.1f}s - {_format_logs(logs)}")
+
+    def on_train_end(self, logs=None):
+        self._called_in_fit = False
+
+    # -- evaluate (not the validation inside fit) ----------------------------------------------
+    def on_test_begin(self, logs=None):
+        if not self._called_in_fit:
+            self._open_bar()
+
+    def on_test_batch_end(self, batch, logs=None):
+        if not self._called_in_fit:
+            self._advance_bar(logs or {})
+
+    def on_test_end(self, logs=None):
+        if not self._called_in_fit:
+            self._close_bar()
+            if self.verbose == 2:
+                print(_format_logs(logs))
+
+    # -- predict -------------------------------------------------------------------------------
+    def on_predict_begin(self, logs=None):
+        self._open_bar()
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._advance_bar(None)
+
+    def on_predict_end(self, logs=None):
+        self._close_bar()
+
+
+class TerminateOnNaN(Callback):
+    """Stops training as soon as a batch ends with a NaN or infinite loss (Keras semantics):
+    prints ``Batch 3: Invalid loss, terminating training`` (the batch counted from 0 within the
+    epoch) and sets ``model.stop_training``, so ``fit`` ends after that batch (the epoch is still
+    closed: validation, ``on_epoch_end``).
+
+    >>> import numpy as np
+    >>> import minigrad_layers as mgl
+    >>> model = mgl.Sequential([mgl.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x = np.array([[1.0], [np.nan], [2.0], [3.0]])
+    >>> with warnings.catch_warnings():  # fit also warns about the NaN loss
+    ...     warnings.simplefilter("ignore", RuntimeWarning)
+    ...     history = model.fit(x, x, batch_size=1, shuffle=False, verbose=0,
+    ...                         callbacks=[mgl.callbacks.TerminateOnNaN()])
+    Batch 1: Invalid loss, terminating training
+    >>> model.optimizer.iterations, len(history.history["loss"])
+    (2, 1)
+    """
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
 
 
 class EarlyStopping(Callback):

@@ -9,9 +9,19 @@ One training step, the heart of it all::
     grads = tape.gradient(loss, model.trainable_weights)   # one reverse sweep
     optimizer.apply_gradients(zip(grads, model.trainable_weights))
 
-``fit`` runs it over shuffled batches for each epoch, keeps running means of the loss and the
-metrics (weighted by batch size), evaluates the validation data at the end of each epoch, and
-reports to the callbacks and the progress display.
+``fit`` has the outline of Keras's::
+
+    callbacks.on_train_begin()
+    for epoch in range(epochs):
+        logs = self._train_epoch(...)   # on_epoch_begin, then per batch: _train_step and hooks
+        logs.update(val_logs)           # "val_loss", ...: self._test_epoch on validation data
+        callbacks.on_epoch_end(epoch, logs)   # History records the logs, EarlyStopping decides
+        if self.stop_training: break
+    callbacks.on_train_end(logs)
+
+with running means of the loss and the metrics (weighted by batch size). ``evaluate`` is one
+``_test_epoch``, ``predict`` one pass of ``_predict_step``. The arrays and their batches come from
+``data.py``; the progress display is a callback (``callbacks.ProgbarLogger``).
 
 The mixin relies only on: ``self(x, training=bool)`` returning a Tensor (or a list of them),
 ``self.trainable_weights``, ``self.get_weights()``/``set_weights()`` (for callbacks) and
@@ -28,14 +38,15 @@ The mixin relies only on: ``self(x, training=bool)`` returning a Tensor (or a li
 
 from __future__ import annotations
 
-import sys
-import time
+import math
+import numbers
+import warnings
 
 import numpy as np
-from tqdm import tqdm
 
 import minigrad as mg
 from minigrad_layers.training import callbacks as callbacks_module
+from minigrad_layers.training import data as data_module
 from minigrad_layers.training import losses as losses_module
 from minigrad_layers.training import metrics as metrics_module
 from minigrad_layers.training import optimizers as optimizers_module
@@ -48,70 +59,51 @@ class NotCompiledError(RuntimeError, ValueError):
     ValueError as in Keras 3, so code written for either catches it."""
 
 
-# ---------------------------------------------------------------------------------------------
-# data handling: x and y as lists of arrays sharing their first (sample) axis
-# ---------------------------------------------------------------------------------------------
+def _check_epochs(epochs) -> int:
+    """An int >= 0 (Keras runs ``range(epochs)``, so a float is an error, not rounded)."""
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral):
+        raise TypeError(f"epochs must be an int >= 0, received {epochs!r}")
+    if epochs < 0:
+        raise ValueError(f"epochs must be an int >= 0, received {epochs}")
+    return int(epochs)
 
 
-def _as_arrays(data, what: str) -> tuple[list[np.ndarray], bool]:
-    """``(arrays, single)``: one array, or a list/tuple of arrays (several inputs or outputs)."""
-    if data is None:
-        raise ValueError(f"{what} is required (a numpy array or a list of arrays)")
-    if (
-        isinstance(data, list | tuple)
-        and data
-        and all(isinstance(a, np.ndarray | mg.Tensor) for a in data)
-    ):
-        arrays, single = [np.asarray(a) for a in data], False
-    else:
-        arrays, single = [np.asarray(data)], True
-    for a in arrays:
-        if a.ndim == 0:
-            raise ValueError(f"{what} needs a sample axis first, received a scalar")
-    return arrays, single
+def _check_verbose(verbose) -> int:
+    """0 (silent), 1 (progress bar), 2 (one line per epoch) or ``"auto"`` (1, as in Keras)."""
+    if verbose == "auto":
+        return 1
+    if not isinstance(verbose, numbers.Integral) or verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', received {verbose!r}")
+    return int(verbose)
 
 
-def _num_samples(xs: list[np.ndarray], ys: list[np.ndarray] | None) -> int:
-    """The common number of samples; a mismatch names the sizes."""
-    x_sizes = [len(a) for a in xs]
-    if len(set(x_sizes)) > 1:
-        raise ValueError(f"All input arrays must have the same number of samples, got {x_sizes}")
-    n = x_sizes[0]
-    if ys is not None:
-        y_sizes = [len(a) for a in ys]
-        if any(size != n for size in y_sizes):
-            shown = y_sizes[0] if len(y_sizes) == 1 else y_sizes
-            raise ValueError(
-                f"x and y have different numbers of samples: x has {n}, y has {shown}; "
-                "they must match (one target per input sample)"
-            )
-    if n == 0:
-        raise ValueError("x is empty: it has 0 samples")
-    return n
+class _NonFiniteLossWarning(callbacks_module.Callback):
+    """Warns (``RuntimeWarning``) once per ``fit``, at the first batch whose loss is NaN or
+    infinite, naming the epoch and step as the progress bar counts them."""
 
+    # frames from ``warnings.warn`` up to the caller of ``fit``: this hook, CallbackList._call,
+    # CallbackList.on_train_batch_end, Trainer._train_epoch, Trainer.fit
+    _STACKLEVEL = 6
 
-def _batches(n: int, batch_size: int, order: np.ndarray | None):
-    """Index objects of consecutive batches (slices, or rows of ``order`` when shuffled); the
-    last batch may be smaller."""
-    for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
-        yield slice(start, stop) if order is None else order[start:stop]
+    def on_train_begin(self, logs=None):
+        self.warned = False
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
 
-def _take(arrays: list[np.ndarray], index) -> list[np.ndarray]:
-    return [a[index] for a in arrays]
-
-
-def _format_logs(logs: dict) -> str:
-    return " - ".join(f"{key}: {value:.4f}" for key, value in logs.items())
-
-
-def _check_batch_size(batch_size) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
-        raise TypeError(f"batch_size must be a positive int, received {batch_size!r}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, received {batch_size}")
-    return int(batch_size)
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if self.warned or loss is None or math.isfinite(loss):
+            return
+        self.warned = True
+        warnings.warn(
+            f"fit: the loss became {loss} at epoch {self.epoch + 1}/{self.params['epochs']}, "
+            f"step {batch + 1}/{self.params['steps']}; the weights are likely no longer finite. "
+            "Check the data for NaN or inf, lower the learning rate, or stop training with "
+            "callbacks=[mgl.callbacks.TerminateOnNaN()]",
+            RuntimeWarning,
+            stacklevel=self._STACKLEVEL,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,11 +160,6 @@ class Trainer:
         return [m.name for m in self.metrics]
 
     # -- pieces of a step ----------------------------------------------------------------------
-    @staticmethod
-    def _model_inputs(xs: list[np.ndarray], single: bool):
-        tensors = [mg.tensor(a) for a in xs]
-        return tensors[0] if single else tensors
-
     def _compute_loss(self, ys: list[np.ndarray], outputs: list) -> mg.Tensor:
         """The compiled loss of each output against its target, summed over outputs."""
         if len(ys) != len(outputs):
@@ -277,159 +264,130 @@ class Trainer:
                 f"{n - n % size} or {n + size - n % size} samples"
             )
 
+    # -- loops over batches ------------------------------------------------------------------
+    def _callback_list(self, callbacks, verbose: int, steps: int, epochs: int = 1, fit=False):
+        """The loop's callbacks with a ``ProgbarLogger`` when ``verbose`` asks for one (and, in
+        ``fit``, the non-finite loss warning first and a ``History`` last)."""
+        callbacks = [_NonFiniteLossWarning(), *(callbacks or [])] if fit else callbacks
+        return callbacks_module.CallbackList(
+            callbacks,
+            add_history=fit,
+            add_progbar=verbose != 0,
+            model=self,
+            params={"epochs": epochs, "steps": steps, "verbose": verbose},
+        )
+
+    def _train_epoch(self, epoch, data, batch_size, shuffle, callback_list) -> dict[str, float]:
+        """One pass of ``_train_step`` over ``data`` (until ``stop_training``); the epoch's
+        training logs."""
+        self._reset_metrics()
+        callback_list.on_epoch_begin(epoch)
+        for step, (x_batch, y_batch) in enumerate(data.batches(batch_size, shuffle)):
+            callback_list.on_train_batch_begin(step)
+            callback_list.on_train_batch_end(step, self._train_step(x_batch, y_batch))
+            if self.stop_training:
+                break
+        return self._results()
+
+    def _test_epoch(self, data, batch_size, callback_list) -> dict[str, float]:
+        """One pass of ``_test_step`` over ``data`` (``evaluate``, and validation in ``fit``);
+        the loss and metrics over all of it."""
+        self._reset_metrics()
+        callback_list.on_test_begin()
+        for step, (x_batch, y_batch) in enumerate(data.batches(batch_size)):
+            callback_list.on_test_batch_begin(step)
+            callback_list.on_test_batch_end(step, self._test_step(x_batch, y_batch))
+        logs = self._results()
+        callback_list.on_test_end(logs)
+        return logs
+
+    def _predict_step(self, x_batch):
+        """The outputs on one batch as numpy (a list for several outputs), inference mode."""
+        outputs = self(x_batch, training=False)
+        if isinstance(outputs, list | tuple):
+            return [np.asarray(o) for o in outputs]
+        return np.asarray(outputs)
+
     # -- public loops --------------------------------------------------------------------------
     def fit(
         self,
         x=None,
         y=None,
-        batch_size: int = 32,
+        batch_size: int | None = 32,
         epochs: int = 1,
         shuffle: bool = True,
         validation_data=None,
         validation_split: float = 0.0,
-        verbose: int = 1,
+        verbose: int | str = 1,
         callbacks=None,
     ) -> callbacks_module.History:
         """Train for ``epochs`` passes over ``(x, y)``; returns a ``History``.
 
         ``x`` is an array or a list of arrays (several inputs); ``y`` likewise (several outputs).
+        ``batch_size`` (``None``: 32) samples per step; the last batch may be smaller.
         ``shuffle`` reorders the samples each epoch (with ``mg.random.generator()``, so
         ``mg.random.seed`` makes it repeatable). ``validation_split`` holds out the *last*
         fraction of the samples, before any shuffling; ``validation_data=(x_val, y_val)`` gives
-        them explicitly. ``verbose``: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+        them explicitly. ``verbose``: 0 silent, 1 a progress bar per epoch, 2 one line per epoch
+        (``"auto"``: 1). A loss that turns NaN or infinite is warned about once
+        (``RuntimeWarning``); ``callbacks=[mgl.callbacks.TerminateOnNaN()]`` stops there.
         """
         self._assert_compiled("fit")
-        verbose = 1 if verbose == "auto" else verbose
-        batch_size = _check_batch_size(batch_size)
-        xs, x_single = _as_arrays(x, "x")
-        ys, _ = _as_arrays(y, "y")
-        n = _num_samples(xs, ys)
-        validation = None
-        if validation_data is not None:
-            if not isinstance(validation_data, list | tuple) or len(validation_data) != 2:
-                raise ValueError(
-                    "validation_data must be a tuple (x_val, y_val), received "
-                    f"{type(validation_data).__name__}"
-                )
-            val_xs, val_single = _as_arrays(validation_data[0], "validation x")
-            val_ys, _ = _as_arrays(validation_data[1], "validation y")
-            validation = (val_xs, val_single, val_ys, _num_samples(val_xs, val_ys))
-        elif validation_split:
-            if not 0 < validation_split < 1:
-                raise ValueError(f"validation_split must be in [0, 1), received {validation_split}")
-            split_at = int(n * (1.0 - validation_split))
-            if split_at in (0, n):
-                raise ValueError(
-                    f"validation_split={validation_split} of {n} samples leaves "
-                    f"{split_at} for training and {n - split_at} for validation; both must be "
-                    "non-empty"
-                )
-            held_out = slice(split_at, n)
-            validation = (_take(xs, held_out), x_single, _take(ys, held_out), n - split_at)
-            xs, ys, n = _take(xs, slice(0, split_at)), _take(ys, slice(0, split_at)), split_at
-        self._check_stateful(n, batch_size, "training data")
-        if validation is not None:
-            self._check_stateful(validation[3], batch_size, "validation data")
-
-        steps = -(-n // batch_size)
-        history = callbacks_module.History()
-        callback_list = callbacks_module.CallbackList(
-            [*(callbacks or []), history],
-            model=self,
-            params={"epochs": epochs, "steps": steps, "verbose": verbose},
+        epochs, verbose = _check_epochs(epochs), _check_verbose(verbose)
+        batch_size = data_module.check_batch_size(batch_size)
+        train, validation = data_module.training_and_validation(
+            x, y, validation_data, validation_split
         )
+        self._check_stateful(train.num_samples, batch_size, "training data")
+        if validation is not None:
+            self._check_stateful(validation.num_samples, batch_size, "validation data")
+        steps = train.num_batches(batch_size)
+        callback_list = self._callback_list(callbacks, verbose, steps, epochs, fit=True)
         self.stop_training = False
-        epoch_logs: dict[str, float] = {}
+        logs: dict[str, float] = {}
         callback_list.on_train_begin()
         for epoch in range(epochs):
-            self._reset_metrics()
-            callback_list.on_epoch_begin(epoch)
-            started = time.perf_counter()
-            order = mg.random.generator().permutation(n) if shuffle else None
-            bar = None
-            if verbose == 1:
-                bar = tqdm(
-                    total=steps, desc=f"Epoch {epoch + 1}/{epochs}", unit="step", file=sys.stdout
-                )
-            for step, index in enumerate(_batches(n, batch_size, order)):
-                callback_list.on_train_batch_begin(step)
-                logs = self._train_step(
-                    self._model_inputs(_take(xs, index), x_single), _take(ys, index)
-                )
-                callback_list.on_train_batch_end(step, logs)
-                if bar is not None:
-                    bar.set_postfix_str(_format_logs(logs), refresh=False)
-                    bar.update()
-                if self.stop_training:
-                    break
-            epoch_logs = self._results()
+            logs = self._train_epoch(epoch, train, batch_size, shuffle, callback_list)
             if validation is not None:
-                val_logs = self._run_evaluation(*validation[:3], batch_size)
-                epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
-            if bar is not None:
-                bar.set_postfix_str(_format_logs(epoch_logs))
-                bar.close()
-            elif verbose == 2:
-                seconds = time.perf_counter() - started
-                print(f"Epoch {epoch + 1}/{epochs} - {seconds:.1f}s - {_format_logs(epoch_logs)}")
-            callback_list.on_epoch_end(epoch, epoch_logs)
+                val_logs = self._test_epoch(validation, batch_size, callback_list)
+                logs.update({f"val_{key}": value for key, value in val_logs.items()})
+            callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        callback_list.on_train_end(epoch_logs)
-        self.history = history
-        return history
+        callback_list.on_train_end(logs)
+        self.history = callback_list.history
+        return self.history
 
-    def _run_evaluation(self, xs, x_single, ys, batch_size, verbose=0) -> dict[str, float]:
-        self._reset_metrics()
-        n = len(xs[0])
-        bar = (
-            tqdm(total=-(-n // batch_size), unit="step", file=sys.stdout) if verbose == 1 else None
-        )
-        logs: dict[str, float] = {}
-        for index in _batches(n, batch_size, None):
-            logs = self._test_step(self._model_inputs(_take(xs, index), x_single), _take(ys, index))
-            if bar is not None:
-                bar.set_postfix_str(_format_logs(logs), refresh=False)
-                bar.update()
-        if bar is not None:
-            bar.close()
-        return logs
-
-    def evaluate(self, x=None, y=None, batch_size: int = 32, verbose: int = 0):
+    def evaluate(
+        self, x=None, y=None, batch_size: int | None = 32, verbose: int | str = 0, callbacks=None
+    ):
         """The loss on ``(x, y)`` (mean over samples), or ``[loss, *metrics]`` when metrics were
-        compiled (in the order of :attr:`metrics_names`)."""
+        compiled (in the order of :attr:`metrics_names`). ``verbose``: 0 silent, 1 a progress
+        bar, 2 one line with the results."""
         self._assert_compiled("evaluate")
-        batch_size = _check_batch_size(batch_size)
-        xs, x_single = _as_arrays(x, "x")
-        ys, _ = _as_arrays(y, "y")
-        n = _num_samples(xs, ys)
-        self._check_stateful(n, batch_size, "data")
-        logs = self._run_evaluation(xs, x_single, ys, batch_size, verbose)
-        if verbose == 2:
-            print(_format_logs(logs))
-        values = list(logs.values())
+        verbose = _check_verbose(verbose)
+        batch_size = data_module.check_batch_size(batch_size)
+        data = data_module.ArrayData(x, y)
+        self._check_stateful(data.num_samples, batch_size, "data")
+        callback_list = self._callback_list(callbacks, verbose, data.num_batches(batch_size))
+        values = list(self._test_epoch(data, batch_size, callback_list).values())
         return values[0] if len(values) == 1 else values
 
-    def predict(self, x=None, batch_size: int = 32, verbose: int = 0):
+    def predict(self, x=None, batch_size: int | None = 32, verbose: int | str = 0, callbacks=None):
         """The model's outputs on ``x`` as numpy, in inference mode, concatenated over batches
-        (a list of arrays for a model with several outputs)."""
-        batch_size = _check_batch_size(batch_size)
-        xs, x_single = _as_arrays(x, "x")
-        n = _num_samples(xs, None)
-        self._check_stateful(n, batch_size, "data")
-        steps = -(-n // batch_size)
-        bar = tqdm(total=steps, unit="step", file=sys.stdout) if verbose == 1 else None
+        (a list of arrays for a model with several outputs). ``verbose``: 1 a progress bar."""
+        verbose = _check_verbose(verbose)
+        batch_size = data_module.check_batch_size(batch_size)
+        data = data_module.ArrayData(x, targets=False)
+        self._check_stateful(data.num_samples, batch_size, "data")
+        callback_list = self._callback_list(callbacks, verbose, data.num_batches(batch_size))
+        callback_list.on_predict_begin()
         batches = []
-        for index in _batches(n, batch_size, None):
-            outputs = self(self._model_inputs(_take(xs, index), x_single), training=False)
-            if isinstance(outputs, list | tuple):
-                batches.append([np.asarray(o) for o in outputs])
-            else:
-                batches.append(np.asarray(outputs))
-            if bar is not None:
-                bar.update()
-        if bar is not None:
-            bar.close()
+        for step, (x_batch, _) in enumerate(data.batches(batch_size)):
+            callback_list.on_predict_batch_begin(step)
+            batches.append(self._predict_step(x_batch))
+            callback_list.on_predict_batch_end(step, {"outputs": batches[-1]})
+        callback_list.on_predict_end()
         if isinstance(batches[0], list):
             return [np.concatenate(parts, axis=0) for parts in zip(*batches, strict=True)]
         return np.concatenate(batches, axis=0)

@@ -1,4 +1,7 @@
-"""History and EarlyStopping driven by hand (the fit-driven tests are in test_training.py)."""
+"""History, EarlyStopping, TerminateOnNaN, ProgbarLogger and CallbackList driven by hand (the
+fit-driven tests are in test_training.py)."""
+
+import math
 
 import numpy as np
 import pytest
@@ -137,3 +140,89 @@ def test_batch_hooks_default_to_on_batch():
 
     callbacks.CallbackList([Recorder()]).on_train_batch_end(3, {})
     assert seen == [3]
+
+
+def test_terminate_on_nan(capsys):
+    model = FakeModel()
+    stop = callbacks.TerminateOnNaN()
+    stop.set_model(model)
+    for batch, logs in enumerate([{"loss": 1.0}, {}, {"loss": 1e30}, None]):
+        stop.on_train_batch_end(batch, logs)
+    assert not model.stop_training and capsys.readouterr().out == ""
+    for value in (math.nan, math.inf, -math.inf):
+        model.stop_training = False
+        stop.on_train_batch_end(3, {"loss": value})
+        assert model.stop_training
+        assert capsys.readouterr().out == "Batch 3: Invalid loss, terminating training\n"
+
+
+def progbar(verbose, epochs=2, steps=3):
+    logger = callbacks.ProgbarLogger()
+    logger.set_params({"verbose": verbose, "epochs": epochs, "steps": steps})
+    return logger
+
+
+def run_fit_hooks(logger, epochs=2, steps=3):
+    logger.on_train_begin()
+    for epoch in range(epochs):
+        logger.on_epoch_begin(epoch)
+        for batch in range(steps):
+            logger.on_train_batch_end(batch, {"loss": 1.0 / (batch + 1)})
+        logger.on_test_begin()  # validation: not shown
+        logger.on_test_batch_end(0, {"loss": 9.0})
+        logger.on_test_end({"loss": 9.0})
+        logger.on_epoch_end(epoch, {"loss": 0.5, "val_loss": 9.0})
+    logger.on_train_end()
+
+
+def test_progbar_lines_with_verbose_2(capsys):
+    run_fit_hooks(progbar(2))
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    for epoch, line in enumerate(lines, start=1):
+        head, seconds, logs = line.split(" - ", 2)
+        assert head == f"Epoch {epoch}/2" and seconds.endswith("s") and float(seconds[:-1]) >= 0
+        assert logs == "loss: 0.5000 - val_loss: 9.0000"
+
+
+def test_progbar_bars_with_verbose_1(capsys):
+    run_fit_hooks(progbar(1))
+    out = capsys.readouterr().out
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out and "3/3" in out
+    assert out.rstrip().endswith("loss: 0.5000 - val_loss: 9.0000]")  # the epoch's logs last
+    # the validation gets no bar of its own: every refresh is an epoch's bar
+    assert all(part.startswith("Epoch ") for part in out.strip("\r\n").split("\r"))
+
+
+def test_progbar_after_fit_shows_evaluation(capsys):
+    logger = progbar(2, epochs=1, steps=2)
+    run_fit_hooks(logger, epochs=1, steps=2)
+    capsys.readouterr()
+    logger.on_test_begin()
+    logger.on_test_batch_end(0, {"loss": 2.0})
+    logger.on_test_end({"loss": 2.0, "mae": 1.0})
+    assert capsys.readouterr().out == "loss: 2.0000 - mae: 1.0000\n"
+
+
+def test_progbar_silent_with_verbose_0(capsys):
+    logger = progbar(0)
+    run_fit_hooks(logger)
+    logger.on_test_begin()
+    logger.on_test_end({"loss": 1.0})
+    logger.on_predict_begin()
+    logger.on_predict_batch_end(0, {"outputs": np.zeros(2)})
+    logger.on_predict_end()
+    assert capsys.readouterr().out == ""
+
+
+def test_callback_list_adds_progbar_first_and_history_last():
+    mine = callbacks.EarlyStopping()
+    listed = callbacks.CallbackList([mine], add_history=True, add_progbar=True, params={})
+    kinds = [type(c) for c in listed.callbacks]
+    assert kinds == [callbacks.ProgbarLogger, callbacks.EarlyStopping, callbacks.History]
+    assert listed.history is listed.callbacks[-1]
+    # ones already present are used, not doubled
+    present = [callbacks.History(), callbacks.ProgbarLogger()]
+    listed = callbacks.CallbackList(present, add_history=True, add_progbar=True)
+    assert listed.callbacks == present and listed.history is present[0]
+    assert callbacks.CallbackList().callbacks == [] and callbacks.CallbackList().history is None

@@ -1,6 +1,9 @@
 """The Trainer mixin: fit / evaluate / predict, first on small hand-written models that only use
 mg, then end to end with real layers (at the bottom)."""
 
+import math
+import warnings
+
 import numpy as np
 import pytest
 
@@ -257,6 +260,172 @@ def test_early_stopping_restores_best_weights():
         np.testing.assert_array_equal(restored, saved)
 
 
+def test_progress_bar_is_one_callback_added_once(capsys):
+    x, y = regression_data(16)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    # a ProgbarLogger passed in is used instead of a second one: two lines, not four
+    model.fit(x, y, epochs=2, verbose=2, callbacks=[callbacks.ProgbarLogger()])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line[:9] for line in lines] == ["Epoch 1/2", "Epoch 2/2"]
+
+
+def test_epoch_line_comes_before_what_callbacks_print(capsys):
+    class PrintEpoch(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            print(f"callback {epoch}")
+
+    x, y = regression_data(16)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    model.fit(x, y, epochs=2, verbose=2, callbacks=[PrintEpoch()])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line[:9] for line in lines] == ["Epoch 1/2", "callback ", "Epoch 2/2", "callback "]
+
+
+def test_history_is_last_and_can_be_passed_in():
+    class AddRate(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["rate"] = 0.5 * epoch
+
+    x, y = regression_data(16)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    # History comes after the other callbacks: it records what they add to the logs
+    history = model.fit(x, y, epochs=2, verbose=0, callbacks=[AddRate()])
+    assert history.history["rate"] == [0.0, 0.5]
+    mine = callbacks.History()
+    assert model.fit(x, y, epochs=3, verbose=0, callbacks=[mine]) is mine is model.history
+    assert mine.epoch == [0, 1, 2]
+
+
+def test_validation_and_evaluate_and_predict_call_their_hooks():
+    events = []
+
+    class Recorder(callbacks.Callback):
+        def __getattribute__(self, name):
+            if name.startswith(("on_test", "on_predict", "on_epoch")):
+                return lambda *args: events.append(name)
+            return super().__getattribute__(name)
+
+    x, y = regression_data(6)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    model.fit(x, y, batch_size=4, verbose=0, validation_data=(x, y), callbacks=[Recorder()])
+    test = ["on_test_begin", *["on_test_batch_begin", "on_test_batch_end"] * 2, "on_test_end"]
+    assert events == ["on_epoch_begin", *test, "on_epoch_end"]
+    events.clear()
+    model.evaluate(x, y, batch_size=4, callbacks=[Recorder()])
+    assert events == test
+    events.clear()
+    outputs = []
+
+    class Outputs(callbacks.Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            outputs.append(logs["outputs"])
+
+    prediction = model.predict(x, batch_size=4, callbacks=[Recorder(), Outputs()])
+    predict = ["on_predict_batch_begin", "on_predict_batch_end"] * 2
+    assert events == ["on_predict_begin", *predict, "on_predict_end"]
+    np.testing.assert_array_equal(np.concatenate(outputs), prediction)
+
+
+# -- non-finite losses -------------------------------------------------------------------------
+
+
+def nan_data():
+    """12 samples whose sixth input is NaN: with batch_size=4 and no shuffling, the loss turns
+    NaN at the second step of the first epoch (and stays NaN: the update spreads it)."""
+    x, y = regression_data(12)
+    x[5, 1] = np.nan
+    return x, y
+
+
+def fit_warnings(model, *args, **kwargs):
+    """fit's own non-finite loss warnings (numpy's overflow warnings left out)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = model.fit(*args, **kwargs)
+    return history, [w for w in caught if str(w.message).startswith("fit:")]
+
+
+def test_a_nan_loss_warns_once_naming_epoch_and_step():
+    x, y = nan_data()
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    history, caught = fit_warnings(model, x, y, batch_size=4, epochs=3, shuffle=False, verbose=0)
+    assert len(caught) == 1 and caught[0].category is RuntimeWarning
+    assert "the loss became nan at epoch 1/3, step 2/3" in str(caught[0].message)
+    assert "TerminateOnNaN" in str(caught[0].message)
+    assert caught[0].filename == __file__  # it points at the fit call
+    assert len(history.history["loss"]) == 3 and math.isnan(history.history["loss"][-1])
+    # once per fit: a second fit warns again
+    _, caught = fit_warnings(model, x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    assert len(caught) == 1 and "epoch 1/2, step 1/3" in str(caught[0].message)
+
+
+def test_the_warning_names_where_a_diverging_loss_overflows():
+    first_non_finite = []
+
+    class Watch(callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_batch_end(self, batch, logs=None):
+            if not first_non_finite and not math.isfinite(logs["loss"]):
+                first_non_finite.append((self.epoch + 1, batch + 1, logs["loss"]))
+
+    x, y = regression_data(32)
+    model = Linear(3, 1)
+    model.compile(optimizers.SGD(5.0), "mse")  # far too large: the loss grows to inf
+    _, caught = fit_warnings(
+        model, x, y, batch_size=8, epochs=30, shuffle=False, verbose=0, callbacks=[Watch()]
+    )
+    epoch, step, loss = first_non_finite[0]
+    assert epoch > 1 and len(caught) == 1
+    assert f"the loss became {loss} at epoch {epoch}/30, step {step}/4" in str(caught[0].message)
+
+
+def test_a_finite_loss_does_not_warn():
+    x, y = regression_data(16)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+
+
+def test_terminate_on_nan_stops_after_the_batch(capsys):
+    x, y = nan_data()
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    stop = callbacks.TerminateOnNaN()
+    history, _ = fit_warnings(
+        model, x, y, batch_size=4, epochs=3, shuffle=False, verbose=0, callbacks=[stop]
+    )
+    assert capsys.readouterr().out == "Batch 1: Invalid loss, terminating training\n"
+    assert model.optimizer.iterations == 2 and len(history.history["loss"]) == 1
+
+
+def test_terminate_on_nan_also_stops_on_inf(capsys):
+    x, y = regression_data(12)
+    y[9] = np.inf
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    history, _ = fit_warnings(
+        model,
+        x,
+        y,
+        batch_size=4,
+        epochs=3,
+        shuffle=False,
+        verbose=0,
+        callbacks=[callbacks.TerminateOnNaN()],
+    )
+    assert capsys.readouterr().out == "Batch 2: Invalid loss, terminating training\n"
+    assert history.history["loss"] == [math.inf]
+
+
 # -- evaluate / predict ------------------------------------------------------------------------
 
 
@@ -293,6 +462,23 @@ def test_predict_concatenates_batches():
     np.testing.assert_allclose(
         out, x @ model.variables[0].numpy() + model.variables[1].numpy(), rtol=1e-5
     )
+
+
+def test_evaluate_and_predict_verbosity(capsys):
+    x, y = regression_data(10)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse", metrics=["mae"])
+    model.evaluate(x, y, batch_size=4)
+    model.predict(x, batch_size=4)
+    assert capsys.readouterr().out == ""
+    loss, mae = model.evaluate(x, y, batch_size=4, verbose=2)
+    assert capsys.readouterr().out == f"loss: {loss:.4f} - mae: {mae:.4f}\n"
+    model.evaluate(x, y, batch_size=4, verbose=1)
+    out = capsys.readouterr().out
+    assert "3/3" in out and f"loss: {loss:.4f}" in out and "Epoch" not in out
+    model.predict(x, batch_size=4, verbose=1)
+    out = capsys.readouterr().out
+    assert "3/3" in out and "loss" not in out
 
 
 def test_multiple_inputs():
@@ -451,6 +637,49 @@ def test_bad_arguments():
         model.fit(x, y, validation_data=x)
     with pytest.raises(ValueError, match="y is required"):
         model.fit(x)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"epochs": 2.5}, TypeError, r"epochs must be an int >= 0, received 2\.5"),
+        ({"epochs": 2.0}, TypeError, r"epochs .* received 2\.0"),
+        ({"epochs": True}, TypeError, "epochs .* received True"),
+        ({"epochs": -1}, ValueError, "epochs must be an int >= 0, received -1"),
+        ({"batch_size": 0}, ValueError, "batch_size must be a positive int or None, received 0"),
+        ({"batch_size": 4.0}, TypeError, r"batch_size .* received 4\.0"),
+        ({"validation_split": 1.0}, ValueError, r"validation_split .* received 1\.0"),
+        ({"validation_split": -0.1}, ValueError, r"validation_split .* received -0\.1"),
+        ({"validation_split": "0.2"}, TypeError, "validation_split .* received '0.2'"),
+        ({"verbose": 3}, ValueError, "verbose must be 0, 1, 2 or 'auto', received 3"),
+        ({"verbose": "loud"}, ValueError, "verbose .* received 'loud'"),
+        ({"verbose": 1.0}, ValueError, r"verbose .* received 1\.0"),
+    ],
+)
+def test_fit_checks_its_arguments(kwargs, error, message):
+    x, y = regression_data(10)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    with pytest.raises(error, match=message):
+        model.fit(x, y, **kwargs)
+    assert model.calls == []  # before any batch
+
+
+def test_fit_argument_edge_values(capsys):
+    x, y = regression_data(40)
+    model = Linear(3, 1)
+    model.compile("sgd", "mse")
+    history = model.fit(x, y, epochs=0, verbose=1)
+    assert history.history == {} and history.epoch == [] and model.calls == []
+    assert capsys.readouterr().out == ""
+    model.fit(x, y, batch_size=None, epochs=np.int64(1), verbose=0)
+    assert [len(a) for _, a in model.calls] == [32, 8]  # None is Keras's default of 32
+    model.fit(x, y, verbose="auto", validation_split=0)
+    assert "Epoch 1/1" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="verbose"):
+        model.evaluate(x, y, verbose=5)
+    with pytest.raises(TypeError, match="batch_size"):
+        model.predict(x, batch_size="8")
 
 
 # -- end to end with real layers -------------------------------------------------------------
