@@ -1,12 +1,15 @@
 """Print the README's table of per-file line counts (run from the repository root).
 
-python docs/line_counts.py
+python docs/line_counts.py            # print it
+python docs/line_counts.py --write    # replace the table in README.md
 
 Counts are rounded to the nearest ten lines, so the table stays true through small edits; the
 test in ``tests/test_readme.py`` checks every listed count within a margin and that every source
 file is listed.
 """
 
+import re
+import sys
 from pathlib import Path
 
 PACKAGES = ["minigrad", "minigrad_layers"]
@@ -38,5 +41,18 @@ def table(root: Path = Path(".")) -> str:
     return "\n".join(rows)
 
 
+def write_readme(root: Path = Path(".")) -> None:
+    """Replace the table in ``README.md`` (from its header row to the total row) by a fresh one."""
+    readme = root / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    pattern = re.compile(r"^\| file \| lines \|\n(?:\|.*\n)*?\| total \| \d+ \|$", re.MULTILINE)
+    if not pattern.search(text):
+        raise ValueError(f"{readme}: no '| file | lines |' table ending in a total row")
+    readme.write_text(pattern.sub(lambda _: table(root), text, count=1), encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(table())
+    if sys.argv[1:] == ["--write"]:
+        write_readme()
+    else:
+        print(table())

@@ -48,13 +48,12 @@ class Tensor:
     ``.numpy()`` returns the underlying array (do not modify it in place).
     """
 
-    __slots__ = ("_data", "_keras_mask", "__weakref__")
+    __slots__ = ("_data", "__weakref__")
     __array_priority__ = 1000  # numpy defers `ndarray + Tensor` to Tensor.__radd__
     __hash__ = object.__hash__  # comparisons return Tensors, so hash by identity
 
     def __init__(self, data: np.ndarray):
         self._data = data
-        self._keras_mask = None  # set by layers that produce a mask (Keras' eager masking)
 
     # -- array-like surface --------------------------------------------------------------------
     @property

@@ -7,8 +7,8 @@
 
 Calling a layer (``layer(x)``) converts ``x`` to Tensors, casts float inputs to the layer's dtype,
 builds the layer if needed, passes ``training`` and ``mask`` to ``call`` when its signature takes
-them, and attaches the output mask (``compute_mask``) to the output Tensors as ``_keras_mask``, so
-the next layer receives it (Keras' eager masking). Called on a symbolic tensor (``mgl.Input``), a
+them, and attaches the output mask (``compute_mask``) to the output Tensors (``masks.py``), so the
+next layer receives it (Keras' eager masking). Called on a symbolic tensor (``mgl.Input``), a
 layer records a node of a functional graph instead (see ``functional.py``).
 
 Weights are ``mg.Variable``s named by the path of the layers being built around them:
@@ -48,6 +48,7 @@ from minigrad.nest import flatten
 from minigrad_layers import initializers
 from minigrad_layers.engine import call_context, functional, naming
 from minigrad_layers.engine.functional import shape_of
+from minigrad_layers.engine.masks import get_keras_mask, set_keras_mask
 
 __all__ = ["Layer"]
 
@@ -125,7 +126,7 @@ def _as_tensors(inputs, dtype):
         if dtype is None or inputs.dtype.kind != "f" or inputs.dtype == dtype:
             return inputs
         cast = mg.cast(inputs, dtype)
-        cast._keras_mask = inputs._keras_mask
+        set_keras_mask(cast, get_keras_mask(inputs))
         return cast
     if inputs is None:
         return None
@@ -138,25 +139,25 @@ def _as_tensors(inputs, dtype):
 def _input_mask(inputs):
     """The masks attached to ``inputs``: one, a list (for a list of inputs), or None."""
     if isinstance(inputs, mg.Tensor):
-        return inputs._keras_mask
+        return get_keras_mask(inputs)
     if isinstance(inputs, _SEQUENCE):
-        masks = [getattr(x, "_keras_mask", None) for x in inputs]
+        masks = [get_keras_mask(x) for x in inputs]
         if any(m is not None for m in masks):
             return masks
     return None
 
 
 def _attach_mask(outputs, mask) -> None:
-    """Set ``_keras_mask`` on the output Tensors, unless ``call`` already set all of them."""
+    """Attach ``mask`` to the output Tensors, unless ``call`` already set all of them."""
     if mask is None:
         return
     flat_outputs = flatten(outputs)
-    if all(getattr(t, "_keras_mask", None) is not None for t in flat_outputs):
+    if all(get_keras_mask(t) is not None for t in flat_outputs):
         return
     flat_masks = flatten(mask) if isinstance(mask, _SEQUENCE) else [mask]
     for tensor, m in zip(flat_outputs, flat_masks, strict=False):
         if isinstance(tensor, mg.Tensor) and m is not None:
-            tensor._keras_mask = m
+            set_keras_mask(tensor, m)
 
 
 def _scoped_build(build):

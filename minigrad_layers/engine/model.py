@@ -30,6 +30,7 @@ from minigrad_layers.engine.functional import (
 )
 from minigrad_layers.engine.input_layer import Input, InputLayer
 from minigrad_layers.engine.layer import Layer
+from minigrad_layers.engine.masks import get_keras_mask, set_keras_mask
 from minigrad_layers.saving import weights as saving
 from minigrad_layers.training.trainer import Trainer
 
@@ -146,8 +147,8 @@ class Model(Layer, Trainer):
         """``x`` checked against input ``i`` and cast to its dtype, keeping its mask."""
         self._check_shape(i, x.shape, spec)
         if x.dtype != spec.dtype:
-            mask, x = x._keras_mask, mg.cast(x, spec.dtype)
-            x._keras_mask = mask
+            mask, x = get_keras_mask(x), mg.cast(x, spec.dtype)
+            set_keras_mask(x, mask)
         return x
 
     def call(self, inputs, training=None, mask=None):
@@ -167,9 +168,9 @@ class Model(Layer, Trainer):
         values = {}
         for i, (spec, x, m) in enumerate(zip(self._flat_inputs, tensors, masks, strict=False)):
             x = self._conform(i, x, spec)
-            if m is not None and x._keras_mask is not m:
+            if m is not None and get_keras_mask(x) is not m:
                 x = mg.identity(x)
-                x._keras_mask = m
+                set_keras_mask(x, m)
             values[id(spec)] = x
 
         def value_of(leaf):

@@ -4,7 +4,7 @@
 >>> ids = np.array([[3, 1, 0, 0]])                      # 0 = padding
 >>> emb = mgl.Embedding(10, 4, mask_zero=True)
 >>> h = mgl.Dense(2)(emb(ids))                            # Dense passes the mask on
->>> h.shape, h._keras_mask.numpy()
+>>> h.shape, mgl.get_keras_mask(h).numpy()
 ((1, 4, 2), array([[ True,  True, False, False]]))
 """
 
@@ -247,7 +247,7 @@ class Masking(Layer):
 
     >>> import minigrad_layers as mgl
     >>> x = np.array([[[1.0, 2.0], [0.0, 0.0]]])
-    >>> mgl.Masking()(x)._keras_mask.numpy()
+    >>> mgl.get_keras_mask(mgl.Masking()(x)).numpy()
     array([[ True, False]])
     """
 

@@ -7,9 +7,9 @@ A loss is computed in two stages, as in Keras:
 2. the loss *object* (``MeanSquaredError()``, ...) weights those values by ``sample_weight`` and
    by the output's mask, then reduces them (default ``"sum_over_batch_size"``: the mean).
 
-Masking: when ``y_pred`` carries a mask (``y_pred._keras_mask``, bool, True = keep; e.g. the output
-of ``Embedding(mask_zero=True)`` -> ``LSTM(return_sequences=True)`` -> ``Dense``), masked steps get
-weight 0 and the others ``total / valid``, so the mean becomes
+Masking: when ``y_pred`` carries a mask (``get_keras_mask(y_pred)``, bool, True = keep; e.g. the
+output of ``Embedding(mask_zero=True)`` -> ``LSTM(return_sequences=True)`` -> ``Dense``), masked
+steps get weight 0 and the others ``total / valid``, so the mean becomes
 ``sum(loss * mask) / sum(mask)``: the mean over the unmasked steps only (Keras 3 ``apply_mask``).
 
 Numerical stability: from logits, categorical losses use ``log_softmax`` and the binary one the
@@ -33,6 +33,7 @@ from collections.abc import Callable
 import numpy as np
 
 import minigrad as mg
+from minigrad_layers.engine.masks import get_keras_mask
 
 __all__ = [
     "EPSILON",
@@ -260,7 +261,7 @@ class Loss:
         self.reduction = reduction
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> mg.Tensor:
-        mask = getattr(y_pred, "_keras_mask", None)
+        mask = get_keras_mask(y_pred)
         values = self.call(y_true, _prediction(y_pred))
         return reduce_weighted_values(values, sample_weight, mask, self.reduction)
 

@@ -3,8 +3,8 @@
 A metric function gives one value per sample (or per time step); a :class:`Mean` accumulates
 ``total`` and ``count`` so that its ``result()`` is the mean over all samples seen since the last
 ``reset_state()``, each batch weighted by its number of samples (Keras 3 ``Mean``). When the model
-output carries a mask (``y_pred._keras_mask``), masked steps are left out: the result is the mean
-over the unmasked steps.
+output carries a mask (``get_keras_mask(y_pred)``), masked steps are left out: the result is the
+mean over the unmasked steps.
 
 ``"accuracy"`` (or ``"acc"``) is resolved from the loss and the shapes, as Keras does:
 binary accuracy (threshold 0.5) for a ``binary_crossentropy`` loss or a single-unit output,
@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from minigrad_layers.engine.masks import get_keras_mask
 from minigrad_layers.training import losses as losses_module
 
 __all__ = [
@@ -151,7 +152,7 @@ class Mean(Metric):
 
 class MeanMetricWrapper(Mean):
     """The running mean of ``fn(y_true, y_pred)``; ``update_state(y_true, y_pred,
-    sample_weight=None)`` leaves out the steps masked by ``y_pred._keras_mask``.
+    sample_weight=None)`` leaves out the steps masked by ``get_keras_mask(y_pred)``.
 
     >>> m = MeanMetricWrapper(sparse_categorical_accuracy, "acc", direction="up")
     """
@@ -162,7 +163,7 @@ class MeanMetricWrapper(Mean):
         self.direction = direction
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        mask = getattr(y_pred, "_keras_mask", None)
+        mask = get_keras_mask(y_pred)
         values = self.fn(np.asarray(y_true), np.asarray(y_pred))
         if mask is not None:
             mask = np.asarray(mask, dtype=np.float64)

@@ -62,8 +62,8 @@ def test_dense_gradients_match_finite_differences():
 
 def test_dense_passes_masks_through():
     x = mg.tensor(RNG.normal(size=(2, 3, 4)))
-    x._keras_mask = mg.tensor(np.array([[True, True, False], [True, False, False]]))
-    assert mgl.Dense(2)(x)._keras_mask is x._keras_mask
+    mgl.set_keras_mask(x, mg.tensor(np.array([[True, True, False], [True, False, False]])))
+    assert mgl.get_keras_mask(mgl.Dense(2)(x)) is mgl.get_keras_mask(x)
 
 
 # -- Embedding ------------------------------------------------------------------------------------
@@ -103,8 +103,8 @@ def test_embedding_mask_zero_and_range_checks():
     emb = mgl.Embedding(4, 2, mask_zero=True)
     ids = np.array([[3, 1, 0, 0], [2, 0, 0, 0]])
     out = emb(ids)
-    np.testing.assert_array_equal(out._keras_mask.numpy(), ids != 0)
-    assert mgl.Embedding(4, 2)(ids)._keras_mask is None
+    np.testing.assert_array_equal(mgl.get_keras_mask(out).numpy(), ids != 0)
+    assert mgl.get_keras_mask(mgl.Embedding(4, 2)(ids)) is None
     with pytest.raises(ValueError, match=r"\[0, 4\).*4"):
         emb(np.array([[4]]))
     with pytest.raises(ValueError, match="received ids from -1"):
@@ -121,7 +121,7 @@ def test_mask_from_embedding_reaches_a_dense_and_a_mask_consumer():
     h = mgl.Dense(4)(mgl.Embedding(6, 3, mask_zero=True)(ids))
     consumer = SeenMask()
     consumer(h)
-    np.testing.assert_array_equal(h._keras_mask.numpy(), ids != 0)
+    np.testing.assert_array_equal(mgl.get_keras_mask(h).numpy(), ids != 0)
     np.testing.assert_array_equal(np.asarray(consumer.mask), ids != 0)
 
 
@@ -179,10 +179,10 @@ def test_masking_zeroes_masked_steps_and_makes_the_mask():
     x[1, 1:] = 0.0
     out = mgl.Masking()(x)
     keep = np.array([[True, True, False, True], [True, False, False, False]])
-    np.testing.assert_array_equal(out._keras_mask.numpy(), keep)
+    np.testing.assert_array_equal(mgl.get_keras_mask(out).numpy(), keep)
     np.testing.assert_array_equal(out.numpy(), x * keep[..., None])
     x[0, 0] = -1.0
-    assert not mgl.Masking(mask_value=-1.0)(x)._keras_mask.numpy()[0, 0]
+    assert not mgl.get_keras_mask(mgl.Masking(mask_value=-1.0)(x)).numpy()[0, 0]
 
 
 # -- Concatenate and Add --------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def test_concatenate_and_add_values():
 
 def _masked(shape, mask):
     t = mg.tensor(RNG.normal(size=shape))
-    t._keras_mask = None if mask is None else mg.tensor(np.array(mask))
+    mgl.set_keras_mask(t, None if mask is None else mg.tensor(np.array(mask)))
     return t
 
 
@@ -209,15 +209,17 @@ def test_merge_masks_follow_keras_2():
     m1 = [[True, True, False]]
     m2 = [[True, False, True]]
     a, b, c = _masked((1, 3, 2), m1), _masked((1, 3, 4), m2), _masked((1, 3, 2), None)
-    np.testing.assert_array_equal(mgl.Concatenate()([a, b])._keras_mask.numpy(), [[1, 0, 0]])
-    np.testing.assert_array_equal(mgl.Concatenate()([a, c])._keras_mask.numpy(), m1)
-    along_time = mgl.Concatenate(axis=1)([a, c])._keras_mask.numpy()
+    np.testing.assert_array_equal(
+        mgl.get_keras_mask(mgl.Concatenate()([a, b])).numpy(), [[1, 0, 0]]
+    )
+    np.testing.assert_array_equal(mgl.get_keras_mask(mgl.Concatenate()([a, c])).numpy(), m1)
+    along_time = mgl.get_keras_mask(mgl.Concatenate(axis=1)([a, c])).numpy()
     np.testing.assert_array_equal(along_time, [[True, True, False, True, True, True]])
     np.testing.assert_array_equal(
-        mgl.Add()([a, _masked((1, 3, 2), m2)])._keras_mask.numpy(), [[1, 0, 0]]
+        mgl.get_keras_mask(mgl.Add()([a, _masked((1, 3, 2), m2)])).numpy(), [[1, 0, 0]]
     )
-    np.testing.assert_array_equal(mgl.Add()([a, c])._keras_mask.numpy(), m1)
-    assert mgl.Add()([c, c])._keras_mask is None
+    np.testing.assert_array_equal(mgl.get_keras_mask(mgl.Add()([a, c])).numpy(), m1)
+    assert mgl.get_keras_mask(mgl.Add()([c, c])) is None
 
 
 def test_merge_gradients_match_finite_differences():

@@ -188,10 +188,10 @@ def test_masks_propagate_through_a_model():
     model = mgl.Model(ids, h)
     data = np.array([[4, 2, 0, 0], [1, 7, 3, 0]])
     out = model(data)
-    np.testing.assert_array_equal(out._keras_mask.numpy(), data != 0)
+    np.testing.assert_array_equal(mgl.get_keras_mask(out).numpy(), data != 0)
     float_ids = mgl.Input((None,))  # Keras' default float Input feeding an Embedding
     model = mgl.Model(float_ids, mgl.Embedding(8, 3, mask_zero=True)(float_ids))
-    np.testing.assert_array_equal(model(data)._keras_mask.numpy(), data != 0)
+    np.testing.assert_array_equal(mgl.get_keras_mask(model(data)).numpy(), data != 0)
 
 
 def test_training_reaches_the_layers_of_a_model():
@@ -286,7 +286,7 @@ def test_sequential_with_an_embedding_first_takes_sequences_of_any_length():
     assert model.built and model.inputs[0].shape == (None, None)
     out = model(np.array([[1, 2, 0]]))
     assert out.shape == (1, 3, 3)
-    np.testing.assert_array_equal(out._keras_mask.numpy(), [[True, True, False]])
+    np.testing.assert_array_equal(mgl.get_keras_mask(out).numpy(), [[True, True, False]])
 
 
 def test_sequential_rejects_layers_with_several_outputs():

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad_layers as mgl
 from minigrad_layers import losses
 
 EPS = 1e-7
@@ -199,7 +200,7 @@ def test_mask_gives_mean_over_unmasked_steps():
     y_pred = mg.Variable(logits, dtype="float64")
     with mg.GradientTape() as tape:
         out = mg.identity(y_pred)
-        out._keras_mask = mg.tensor(mask)
+        mgl.set_keras_mask(out, mg.tensor(mask))
         value = losses.SparseCategoricalCrossentropy(from_logits=True)(ids, out)
     per_step = -np.sum(one_hot(ids, 3) * log_softmax(logits), -1)
     np.testing.assert_allclose(float(value), per_step[mask].mean(), rtol=1e-10)
@@ -215,7 +216,7 @@ def test_mask_with_sum_reduction_and_sample_weight():
     sw = np.array([2.0, 1.0])
     per_step = ((p - t) ** 2)[..., 0]
     out = mg.tensor(p)
-    out._keras_mask = mask
+    mgl.set_keras_mask(out, mask)
     summed = losses.MeanSquaredError(reduction="sum")(t, out)
     np.testing.assert_allclose(float(summed), per_step[mask].sum())
     weighted = losses.MeanSquaredError()(t, out, sample_weight=sw)
@@ -224,13 +225,13 @@ def test_mask_with_sum_reduction_and_sample_weight():
 
 def test_fully_masked_batch_gives_zero():
     out = mg.tensor(rng.normal(size=(2, 3, 2)))
-    out._keras_mask = np.zeros((2, 3), bool)
+    mgl.set_keras_mask(out, np.zeros((2, 3), bool))
     assert float(losses.get("mse")(np.zeros((2, 3, 2)), out)) == 0.0
 
 
 def test_mask_that_cannot_apply_is_explained():
     out = mg.tensor(rng.normal(size=(2, 3, 1)))
-    out._keras_mask = np.ones((2, 3), bool)
+    mgl.set_keras_mask(out, np.ones((2, 3), bool))
     with pytest.raises(ValueError, match=r"mask of shape \(2, 3\).*\(2,\).*timesteps"):
         losses.get("binary_crossentropy")(np.zeros((2, 3)), out)  # y_true (B, T) for (B, T, 1)
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad_layers as mgl
 from minigrad_layers import losses, metrics
 
 
@@ -63,14 +64,14 @@ def test_masked_steps_are_left_out():
     scores[0, 0, 1] = scores[0, 1, 0] = scores[1, 0, 0] = scores[1, 1, 1] = scores[1, 2, 0] = 1
     mask = np.array([[True, True, False], [True, True, False]])
     y_pred = mg.tensor(scores)
-    y_pred._keras_mask = mg.tensor(mask)
+    mgl.set_keras_mask(y_pred, mg.tensor(mask))
     metric = metrics.get("accuracy", y_true=y_true, y_pred=scores)
     metric.update_state(y_true, y_pred)
     correct = np.argmax(scores, -1) == y_true
     assert metric.result() == pytest.approx(correct[mask].mean())  # 2 of 4
     # a second batch accumulates over unmasked steps
     y_pred2 = mg.tensor(scores[:1])
-    y_pred2._keras_mask = mg.tensor(np.array([[True, False, False]]))
+    mgl.set_keras_mask(y_pred2, mg.tensor(np.array([[True, False, False]])))
     metric.update_state(y_true[:1], y_pred2)
     assert metric.result() == pytest.approx(3 / 5)
 
@@ -78,7 +79,7 @@ def test_masked_steps_are_left_out():
 def test_mae_metric_with_mask():
     y_true, y_pred = np.zeros((1, 3, 2)), np.array([[[1.0, 1.0], [2.0, 4.0], [9.0, 9.0]]])
     out = mg.tensor(y_pred)
-    out._keras_mask = np.array([[True, True, False]])
+    mgl.set_keras_mask(out, np.array([[True, True, False]]))
     metric = metrics.get("mae")
     metric.update_state(y_true, out)
     assert metric.result() == pytest.approx((1.0 + 3.0) / 2)

@@ -79,7 +79,7 @@ class TokenClassifier(StandIn):
     def forward(self, ids):
         table, kernel = self.variables
         out = mg.matmul(table[ids.numpy()], kernel)  # (B, T, C)
-        out._keras_mask = ids.numpy() != 0
+        mgl.set_keras_mask(out, ids.numpy() != 0)
         return out
 
 

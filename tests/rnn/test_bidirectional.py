@@ -6,6 +6,7 @@ import pytest
 from cells_for_tests import ConstantsRNNCell, MinimalRNNCell, TwoStateCell
 
 import minigrad as mg
+import minigrad_layers as mgl
 from minigrad_layers.engine.input_layer import Input
 from minigrad_layers.layers.rnn import RNN, Bidirectional
 
@@ -132,11 +133,11 @@ def test_mask_reaches_both_and_zero_output_for_mask_follows_return_sequences():
 
 def test_mask_from_the_input_tensor_and_compute_mask():
     x = mg.tensor(_x(2, 4, 3))
-    x._keras_mask = mg.tensor(MASK)
+    mgl.set_keras_mask(x, mg.tensor(MASK))
     bi = Bidirectional(RNN(MinimalRNNCell(3), return_sequences=True))
     out = bi(x)
     assert not out.numpy()[~MASK].any()
-    assert np.array_equal(out._keras_mask.numpy(), MASK)
+    assert np.array_equal(mgl.get_keras_mask(out).numpy(), MASK)
     mask = mg.tensor(MASK)
     assert Bidirectional(RNN(MinimalRNNCell(3))).compute_mask(x, mask) is None
     none_mode = Bidirectional(RNN(MinimalRNNCell(3), return_sequences=True), merge_mode=None)

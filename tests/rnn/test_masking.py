@@ -14,6 +14,7 @@ from cells_for_tests import (
 )
 
 import minigrad as mg
+import minigrad_layers as mgl
 from minigrad_layers.layers.rnn import RNN
 
 
@@ -134,7 +135,7 @@ def test_time_major_mask_stays_batch_major():
 
 def test_mask_attached_to_the_input_tensor_is_used():
     x = mg.tensor(np.arange(24.0).reshape(2, 4, 3))
-    x._keras_mask = mg.tensor(MASK)
+    mgl.set_keras_mask(x, mg.tensor(MASK))
     seq = RNN(AccumulatorCell(scale=2.0), return_sequences=True)(x)
     np.testing.assert_array_equal(seq.numpy()[..., 0], [[3, 18, 57, 57], [39, 126, 126, 126]])
 
@@ -207,9 +208,9 @@ def test_embedding_mask_zero_feeds_the_rnn_and_sequences_keep_it():
     layer = RNN(TwoStateCell(3, 2), return_sequences=True)
     seq = layer(embedded)
     mask = ids != 0
-    np.testing.assert_array_equal(seq._keras_mask.numpy(), mask)
+    np.testing.assert_array_equal(mgl.get_keras_mask(seq).numpy(), mask)
     expected = RNN(layer.cell, return_sequences=True)(mg.tensor(embedded.numpy()), mask=mask)
     np.testing.assert_array_equal(seq.numpy(), expected.numpy())
     last = RNN(layer.cell)(embedded)
-    assert last._keras_mask is None
+    assert mgl.get_keras_mask(last) is None
     np.testing.assert_array_equal(last.numpy(), seq.numpy()[:, -1])

@@ -10,6 +10,7 @@ import numpy as np
 import minigrad as mg
 from minigrad.nest import flatten
 from minigrad_layers.engine.layer import Layer, _as_tensors
+from minigrad_layers.engine.masks import get_keras_mask
 from minigrad_layers.layers.rnn import fused, loop
 from minigrad_layers.layers.rnn.protocol import (
     build_cell,
@@ -93,9 +94,9 @@ class RNN(Layer):
       order (``[out, h_simple, [h_lstm, c_lstm], h_gru]``). ``initial_state`` takes the same
       nesting (a single Tensor for a single state); a flat list for stacked cells is an error.
     * ``mask``: ``(batch, time)`` bool, True = keep; taken from the input Tensor's
-      ``_keras_mask`` when not given. The cell still runs at a masked step, but its result is
-      discarded: the states keep their previous values and the output repeats the previous
-      step's output ("before the first step" it is zeros, not the initial state); with
+      attached mask (``get_keras_mask``) when not given. The cell still runs at a masked step,
+      but its result is discarded: the states keep their previous values and the output repeats
+      the previous step's output ("before the first step" it is zeros, not the initial state); with
       ``zero_output_for_mask`` the output is zeros, also the single returned output of a row
       whose last step is masked. ``go_backwards`` reverses the mask with the input.
     * Every step runs inside ``mg.name_scope(f"{name}/t{t}")``, t in processing order.
@@ -358,7 +359,7 @@ class RNN(Layer):
         inputs = inputs if isinstance(inputs, mg.Tensor) else mg.tensor(inputs)
         self._check_input_shape(inputs.shape)
         if mask is None:
-            mask = inputs._keras_mask
+            mask = get_keras_mask(inputs)
         batch_axis, time_axis = self._axes()
         batch, steps = inputs.shape[batch_axis], inputs.shape[time_axis]
         if steps == 0:
