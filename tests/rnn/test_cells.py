@@ -466,16 +466,11 @@ def test_implementation_must_be_1_or_2(cls, value):
         cls(3, implementation=value)
 
 
-def test_lstm_has_no_legacy_implementation_0():
-    with pytest.raises(ValueError, match="implementation"):
-        mgl.LSTMCell(3, implementation=0)
-
-
-@pytest.mark.parametrize("cls", [mgl.GRUCell, mgl.GRU])
-def test_gru_implementation_0_means_1_with_a_warning(cls):
+@pytest.mark.parametrize("cls", GATED)
+def test_legacy_implementation_0_means_1_with_a_warning(cls):
     with pytest.warns(UserWarning, match=r"`implementation=0` has been deprecated"):
-        gru = cls(3, implementation=0)
-    assert gru.implementation == 1 and gru.get_config()["implementation"] == 1
+        layer = cls(3, implementation=0)
+    assert layer.implementation == 1 and layer.get_config()["implementation"] == 1
 
 
 @pytest.mark.parametrize("cls", [mgl.LSTM, mgl.GRU])

@@ -234,11 +234,6 @@ class _RecurrentCell(DropoutRNNCellMixin, Layer):
         """Zeros ``(batch, units)``; ``batch_size`` and ``dtype`` come from ``inputs`` if given."""
         return _zeros_state(self, inputs, batch_size, dtype, count=1)
 
-    def get_dropout_mask_for_cell(self, inputs, training, count: int = 1):
-        """The list-or-None masks of :meth:`_dropout_mask_list`, for ``fused.py``, which still
-        asks for them under this name; to be removed when it calls ``_dropout_mask_list``."""
-        return self._dropout_mask_list(inputs, training, count)
-
     def get_config(self) -> dict:
         config = {
             "units": self.units,
@@ -289,11 +284,19 @@ class SimpleRNNCell(_RecurrentCell):
 
 class _GatedCell(_RecurrentCell):
     """What LSTMCell and GRUCell add: ``recurrent_activation`` for the gates, and Keras'
-    ``implementation`` (1 or 2), which is kept in the config and computes the same numbers."""
+    ``implementation`` (1 or 2), which is kept in the config and computes the same numbers; the
+    legacy 0 means 1, with a warning (tf.keras 2)."""
 
     def __init__(self, units, recurrent_activation="sigmoid", implementation=2, **kwargs):
         super().__init__(units, **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
+        if implementation == 0 and not isinstance(implementation, bool):
+            warnings.warn(
+                "`implementation=0` has been deprecated, and now defaults to "
+                "`implementation=1`. Please update your layer call.",
+                stacklevel=3,
+            )
+            implementation = 1
         if isinstance(implementation, bool) or implementation not in (1, 2):
             raise ValueError(
                 "Received an invalid value for argument `implementation`, expected 1 or 2, "
@@ -469,13 +472,6 @@ class GRUCell(_GatedCell):
         reset_after=True,
         **kwargs,
     ):
-        if implementation == 0 and not isinstance(implementation, bool):
-            warnings.warn(
-                "`implementation=0` has been deprecated, and now defaults to "
-                "`implementation=1`. Please update your layer call.",
-                stacklevel=2,
-            )
-            implementation = 1
         super().__init__(
             units,
             activation=activation,

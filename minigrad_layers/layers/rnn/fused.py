@@ -142,7 +142,7 @@ def _input_projection(cell, x: mg.Tensor, training, gates: int) -> mg.Tensor:
     gate block of the kernel."""
     kernel, bias = cell.kernel, cell.bias
     step_like = mg.zeros(x.shape[1:], dtype=x.dtype)  # (B, D): the masks take its shape, dtype
-    masks = cell.get_dropout_mask_for_cell(step_like, training, count=gates)
+    masks = cell._dropout_mask_list(step_like, training, count=gates)
     if masks is None:
         xw = mg.matmul(x, kernel)
     else:
