@@ -7,7 +7,7 @@
 (6, (6,), (6,))
 """
 
-from minigrad_layers.inspect.rtrl import RTRLResult, rtrl
+from minigrad_layers.inspect.rtrl import RTRLResult, rtrl_gradients
 from minigrad_layers.inspect.trace import BPTTTrace, trace_bptt
 
-__all__ = ["BPTTTrace", "RTRLResult", "rtrl", "trace_bptt"]
+__all__ = ["BPTTTrace", "RTRLResult", "rtrl_gradients", "trace_bptt"]

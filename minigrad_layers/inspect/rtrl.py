@@ -26,7 +26,7 @@ step by step.
 >>> mg.set_floatx("float64")
 >>> layer = mgl.SimpleRNN(3, return_sequences=True)
 >>> x = np.random.default_rng(0).normal(size=(2, 5, 4))
->>> result = mgl.inspect.rtrl(layer, x, lambda y: mg.sum(y * y))
+>>> result = mgl.inspect.rtrl_gradients(layer, x, lambda y: mg.sum(y * y))
 >>> with mg.GradientTape() as tape:
 ...     loss = mg.sum(layer(x) ** 2)
 >>> bptt = tape.gradient(loss, layer.cell.kernel)
@@ -61,7 +61,7 @@ class RTRLResult:
     influence_bytes: int
 
 
-def rtrl(layer, x, loss_fn, mask=None, initial_state=None) -> RTRLResult:
+def rtrl_gradients(layer, x, loss_fn, mask=None, initial_state=None) -> RTRLResult:
     """The weight gradients of ``loss = loss_fn(layer(x))`` by real-time recurrent learning.
 
     ``layer``: an ``RNN`` (SimpleRNN, LSTM, GRU, or ``RNN`` of such a cell) with

@@ -40,7 +40,7 @@ def _loss(out):
 def test_rtrl_equals_bptt(kind, return_sequences):
     layer = LAYERS[kind](return_sequences=return_sequences)
     x = rng.normal(size=(B, T, D))
-    result = mgl.inspect.rtrl(layer, x, _loss)
+    result = mgl.inspect.rtrl_gradients(layer, x, _loss)
     for name, grad in _bptt(layer, x, _loss).items():
         np.testing.assert_allclose(result.gradients[name], grad.numpy(), rtol=1e-10, atol=1e-12)
 
@@ -55,7 +55,7 @@ def test_rtrl_with_masks_and_initial_states(kind):
     mask[2, -1] = False  # a masked last step
     states = [rng.normal(size=(B, H)) for _ in range(2 if kind == "lstm" else 1)]
     call = {"mask": mask, "initial_state": states}
-    result = mgl.inspect.rtrl(layer, x, _loss, **call)
+    result = mgl.inspect.rtrl_gradients(layer, x, _loss, **call)
     for name, grad in _bptt(layer, x, _loss, **call).items():
         np.testing.assert_allclose(result.gradients[name], grad.numpy(), rtol=1e-10, atol=1e-12)
 
@@ -64,7 +64,7 @@ def test_the_influence_matrices_are_all_of_rtrl_memory_and_do_not_grow_with_time
     sizes = []
     for steps in (4, 16):
         layer = mgl.LSTM(H)
-        sizes.append(mgl.inspect.rtrl(layer, rng.normal(size=(B, steps, D)), _loss))
+        sizes.append(mgl.inspect.rtrl_gradients(layer, rng.normal(size=(B, steps, D)), _loss))
     params = 4 * H * (D + H + 1)
     assert sizes[0].influence_bytes == sizes[1].influence_bytes == B * 2 * H * params * 8
 
@@ -81,4 +81,4 @@ def test_the_influence_matrices_are_all_of_rtrl_memory_and_do_not_grow_with_time
 )
 def test_what_rtrl_cannot_follow_is_refused(layer, message):
     with pytest.raises((TypeError, ValueError), match=message):
-        mgl.inspect.rtrl(layer(), rng.normal(size=(B, T, D)), _loss)
+        mgl.inspect.rtrl_gradients(layer(), rng.normal(size=(B, T, D)), _loss)
