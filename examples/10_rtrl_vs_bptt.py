@@ -122,7 +122,7 @@ def compare(lengths, units) -> list[dict]:
 # %%
 def main(quick: bool = False) -> dict:
     worst = check_agreement()
-    lengths, units = ((10, 40), (2, 4)) if quick else ((25, 100, 400), (4, 8, 16))
+    lengths, units = ((10, 160), (2, 4)) if quick else ((25, 100, 400), (4, 8, 16))
     rows = compare(lengths, units)
     print(
         "BPTT's memory grows with T; RTRL's stays at its influence matrices "
