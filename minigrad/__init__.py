@@ -15,6 +15,7 @@ Read in this order: ``tensor.py`` (the data), ``tape.py`` (recording and the rev
 # ruff: noqa: I001  (tensor first: it loads ops, which loads tape, in dependency order)
 from minigrad.tensor import Tensor, Variable, tensor
 from minigrad import nest, random
+from minigrad.checkpoint import checkpoint
 from minigrad.dtypes import floatx, set_floatx
 from minigrad.gradcheck import GradcheckReport, gradcheck
 from minigrad.ops import (
@@ -78,6 +79,7 @@ __all__ = [
     "abs",
     "add",
     "cast",
+    "checkpoint",
     "clip",
     "concat",
     "divide",
