@@ -68,8 +68,13 @@ def _checkpoint_grad(rec, upstream):
     with _only(GradientTape()) as replay:
         replay.watch([a for a in rec.inputs if a.dtype.kind == "f" and not _is_variable(a)])
         outputs = flatten(rec.attrs["fn"](*rec.attrs["args"]))
-    grads = replay.gradient(outputs, list(rec.inputs), output_gradients=upstream)
-    return [None if g is None else g.numpy() for g in grads]
+    needed = [x for x, need in zip(rec.inputs, rec.needs_grad, strict=True) if need]
+    grads = iter(replay.gradient(outputs, needed, output_gradients=upstream))
+    return [_numpy(next(grads)) if need else None for need in rec.needs_grad]
+
+
+def _numpy(g):
+    return None if g is None else g.numpy()
 
 
 def _variables_used(probe: GradientTape, arg_tensors: list[Tensor]) -> list[Variable]:

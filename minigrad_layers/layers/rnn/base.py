@@ -11,7 +11,7 @@ import minigrad as mg
 from minigrad.nest import flatten
 from minigrad_layers.engine.layer import Layer, _as_tensors
 from minigrad_layers.engine.masks import get_keras_mask
-from minigrad_layers.layers.rnn import fused, loop
+from minigrad_layers.layers.rnn import fused, loop, segments
 from minigrad_layers.layers.rnn.protocol import (
     build_cell,
     call_accepts,
@@ -84,8 +84,11 @@ class RNN(Layer):
     ``(time, batch, ...)``), ``zero_output_for_mask`` (masked steps output zeros instead of
     repeating the previous output), ``truncate_gradient`` (None for full backpropagation through
     time, or an int ``k``: the state carried into processing step ``t`` passes through
-    ``mg.stop_gradient`` whenever ``t > 0 and t % k == 0``; the forward pass is unchanged), plus
-    the Layer arguments.
+    ``mg.stop_gradient`` whenever ``t > 0 and t % k == 0``; the forward pass is unchanged),
+    ``checkpoint_every`` (None, or an int ``k``: memory-efficient BPTT, the tape keeping only the
+    states carried into every k-th step and recomputing each segment during the backward sweep,
+    see ``segments.py``; the same numbers; not with ``truncate_gradient``, nor with dropout while
+    training; an attached ``step_observer`` sees the plain loop), plus the Layer arguments.
 
     Call: ``rnn(inputs, mask=None, training=None, initial_state=None, constants=None)``.
 
@@ -136,6 +139,7 @@ class RNN(Layer):
         time_major: bool = False,
         zero_output_for_mask: bool = False,
         truncate_gradient: int | None = None,
+        checkpoint_every: int | None = None,
         **kwargs,
     ):
         if isinstance(cell, list | tuple):
@@ -150,6 +154,7 @@ class RNN(Layer):
                 "truncate_gradient must be None (full backpropagation through time) or a "
                 f"positive int (the chunk length in steps), received {truncate_gradient!r}"
             )
+        _check_checkpoint_every(checkpoint_every, truncate_gradient)
         super().__init__(**kwargs)
         self.cell = cell
         self.return_sequences = bool(return_sequences)
@@ -160,6 +165,7 @@ class RNN(Layer):
         self.time_major = bool(time_major)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.truncate_gradient = None if truncate_gradient is None else int(truncate_gradient)
+        self.checkpoint_every = None if checkpoint_every is None else int(checkpoint_every)
         self.supports_masking = True
         self._cell_takes_training = call_accepts(cell, "training")
         self._cell_takes_constants = call_accepts(cell, "constants")
@@ -401,13 +407,30 @@ class RNN(Layer):
             "return_sequences": self.return_sequences,
         }
         if fused.applies(self, inputs, training, constants):
-            last_output, sequence, final_states = fused.scan(
-                self.cell, inputs, states, training=training, **options
-            )
+
+            def run(x, states, mask):
+                return fused.scan(self.cell, x, states, training=training, **options, mask=mask)
         else:
             step = self._step_function(step_kwargs)
-            last_output, sequence, final_states = loop.scan(
-                step, inputs, states, observer=self.step_observer, **options
+
+            def run(x, states, mask):
+                return loop.scan(step, x, states, observer=self.step_observer, **options, mask=mask)
+
+        options.pop("mask")
+        if self.checkpoint_every is None or self.step_observer is not None:
+            last_output, sequence, final_states = run(inputs, states, mask)
+        else:
+            self._check_deterministic(training)
+            last_output, sequence, final_states = segments.scan(
+                run,
+                inputs,
+                states,
+                every=self.checkpoint_every,
+                mask=mask,
+                time_major=self.time_major,
+                go_backwards=self.go_backwards,
+                zero_output_for_mask=self.zero_output_for_mask,
+                return_sequences=self.return_sequences,
             )
         if self.stateful:
             self._kept_states = [mg.stop_gradient(s) for s in final_states]
@@ -434,6 +457,8 @@ class RNN(Layer):
         }
         if self.zero_output_for_mask:
             config["zero_output_for_mask"] = True
+        if self.checkpoint_every is not None:
+            config["checkpoint_every"] = self.checkpoint_every
         return config
 
     @classmethod
@@ -447,6 +472,35 @@ class RNN(Layer):
     def reset_state(self, states=None) -> None:
         """Keras 3's name for :meth:`reset_states`, with the same behaviour."""
         self.reset_states(states)
+
+    def _check_deterministic(self, training) -> None:
+        """A recomputed segment must compute what it computed first: no dropout draws."""
+        rates = [getattr(self.cell, n, 0.0) for n in ("dropout", "recurrent_dropout")]
+        if training and any(rates):
+            raise ValueError(
+                f"Layer {self.name!r}: checkpoint_every={self.checkpoint_every} recomputes each "
+                f"segment in the backward sweep, which dropout (rates {rates}) would draw anew; "
+                "train with checkpoint_every=None, or without dropout"
+            )
+
+
+def _check_checkpoint_every(checkpoint_every, truncate_gradient) -> None:
+    if checkpoint_every is None:
+        return
+    if (
+        isinstance(checkpoint_every, bool)
+        or not isinstance(checkpoint_every, int | np.integer)
+        or checkpoint_every < 1
+    ):
+        raise ValueError(
+            "checkpoint_every must be None (store every step for BPTT) or a positive int (the "
+            f"segment length in steps), received {checkpoint_every!r}"
+        )
+    if truncate_gradient is not None:
+        raise ValueError(
+            f"checkpoint_every={checkpoint_every} and truncate_gradient={truncate_gradient} "
+            "cannot be combined: truncate the gradient or recompute segments, not both"
+        )
 
 
 def _same_nesting(given, expected) -> bool:
