@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad import kernels
+from minigrad import kernels, matmul_kernels
 from minigrad import recurrent_kernels as rk
 from minigrad.tape import _active_tapes, gradient_rule, record
 from minigrad.tensor import Tensor
@@ -144,7 +144,7 @@ def _gradients(rec, dxw, dstates, recurrent_pairs, drecurrent_bias=None) -> tupl
         dxw = dxw[::-1]
     drecurrent = None
     if needs[n + 1]:
-        products = [kernels.matmul(_flat(a).T, _flat(b)) for a, b in recurrent_pairs]
+        products = [matmul_kernels.matmul(_flat(a).T, _flat(b)) for a, b in recurrent_pairs]
         drecurrent = products[0] if len(products) == 1 else np.concatenate(products, axis=1)
     bias = () if len(rec.inputs) == n + 2 else (drecurrent_bias,)
     return (dxw, *dstates, drecurrent, *bias)

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from minigrad import kernels
+from minigrad import binary_kernels, kernels
 from minigrad.nest import flatten, pack_sequence_as
 from minigrad.tensor import Tensor, Variable
 
@@ -264,7 +264,7 @@ def _accumulate(grads: dict[int, np.ndarray], owned: set[int], key: int, g: np.n
     elif key in owned:
         np.add(previous, g, out=previous)
     else:
-        grads[key] = kernels.add(previous, g)
+        grads[key] = binary_kernels.add(previous, g)
         owned.add(key)
 
 
