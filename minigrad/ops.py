@@ -29,7 +29,7 @@ import numpy as np
 
 from minigrad import binary_kernels, kernels, matmul_kernels
 from minigrad.dtypes import as_dtype, floatx
-from minigrad.tape import _active_tapes, gradient_rule, record
+from minigrad.tape import gradient_rule, is_recording, record
 from minigrad.tensor import Tensor, tensor
 
 # ---------------------------------------------------------------------------------------------
@@ -102,7 +102,7 @@ def _binary(op: str, kernel, ufunc, a, b) -> Tensor:
             "broadcastable (numpy rules: trailing dimensions equal or 1)"
         ) from None
     out = Tensor(data)
-    if _active_tapes:
+    if is_recording():
         record(op, (a, b), (out,))
     return out
 
@@ -110,7 +110,7 @@ def _binary(op: str, kernel, ufunc, a, b) -> Tensor:
 def _unary(op: str, kernel, x) -> Tensor:
     x = _float_tensor(x, op)
     out = Tensor(kernel(x._data))
-    if _active_tapes:
+    if is_recording():
         record(op, (x,), (out,))
     return out
 
@@ -226,7 +226,7 @@ def negative(x) -> Tensor:
     """-x"""
     x = _to_tensor(x)
     out = Tensor(np.negative(x._data))
-    if _active_tapes:
+    if is_recording():
         record("negative", (x,), (out,))
     return out
 
@@ -364,7 +364,7 @@ def matmul(a, b) -> Tensor:
             "broadcast"
         ) from None
     out = Tensor(data)
-    if _active_tapes:
+    if is_recording():
         record("matmul", (a, b), (out,))
     return out
 
@@ -437,7 +437,7 @@ def sum(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     else:
         data = np.sum(x._data, axis=axes, keepdims=keepdims)
     out = Tensor(np.asarray(data))
-    if _active_tapes:
+    if is_recording():
         record("sum", (x,), (out,), axes=axes, keepdims=keepdims)
     return out
 
@@ -457,7 +457,7 @@ def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
         raise ValueError(f"mg.max of an empty Tensor of shape {x.shape}")
     axes = _normalize_axis(axis, x.ndim, "max")
     out = Tensor(np.asarray(np.max(x._data, axis=axes, keepdims=keepdims)))
-    if _active_tapes:
+    if is_recording():
         record("max", (x,), (out,), axes=axes, keepdims=keepdims)
     return out
 
@@ -498,7 +498,7 @@ def reshape(x, shape) -> Tensor:
             f"into shape {shape}"
         ) from None
     out = Tensor(data)
-    if _active_tapes:
+    if is_recording():
         record("reshape", (x,), (out,))
     return out
 
@@ -519,7 +519,7 @@ def transpose(x, axes=None) -> Tensor:
             f"Tensor of shape {x.shape}"
         )
     out = Tensor(np.transpose(x._data, axes))
-    if _active_tapes:
+    if is_recording():
         record("transpose", (x,), (out,), axes=axes)
     return out
 
@@ -553,7 +553,7 @@ def getitem(x, index) -> Tensor:
             f"Index {index!r} is invalid for a Tensor of shape {x.shape}: {err}"
         ) from None
     out = Tensor(np.asarray(data))
-    if _active_tapes:
+    if is_recording():
         record("getitem", (x,), (out,), index=index)
     return out
 
@@ -605,7 +605,7 @@ def concat(values, axis: int = 0) -> Tensor:
                 f"mg.concat: all shapes must match except on axis {axis}; received {shapes}"
             )
     out = Tensor(np.concatenate([t._data for t in tensors], axis=axis))
-    if _active_tapes:
+    if is_recording():
         record("concat", tuple(tensors), (out,), axis=axis)
     return out
 
@@ -626,7 +626,7 @@ def unstack(x, axis: int = 0) -> list[Tensor]:
         raise ValueError(f"mg.unstack: axis {axis} is out of range for shape {x.shape}")
     axis %= x.ndim
     outs = tuple(Tensor(np.take(x._data, i, axis=axis)) for i in range(x.shape[axis]))
-    if _active_tapes:
+    if is_recording():
         record("unstack", (x,), outs, axis=axis)
     return list(outs)
 
@@ -650,7 +650,7 @@ def where(condition, x, y) -> Tensor:
             f"mg.where: shapes {cond.shape} (condition), {x.shape} and {y.shape} do not broadcast"
         ) from None
     out = Tensor(data)
-    if _active_tapes:
+    if is_recording():
         record("where", (cond, x, y), (out,))
     return out
 
@@ -672,7 +672,7 @@ def cast(x, dtype) -> Tensor:
     if x._data.dtype == dtype:
         return x
     out = Tensor(x._data.astype(dtype))
-    if _active_tapes and x._data.dtype.kind == "f" and dtype.kind == "f":
+    if is_recording() and x._data.dtype.kind == "f" and dtype.kind == "f":
         record("cast", (x,), (out,))
     return out
 
@@ -688,7 +688,7 @@ def identity(x) -> Tensor:
     e.g. the per-step reads of a weight, whose gradients are then each step's contribution."""
     x = _to_tensor(x)
     out = Tensor(x._data)
-    if _active_tapes:
+    if is_recording():
         record("identity", (x,), (out,))
     return out
 
