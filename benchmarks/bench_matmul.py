@@ -2,7 +2,7 @@
 
     python benchmarks/bench_matmul.py
 
-For each shape, prints the GFLOP/s of ``minigrad.kernels.matmul`` and of ``numpy.matmul``
+For each shape, prints the GFLOP/s of ``minigrad.matmul_kernels.matmul`` and of ``numpy.matmul``
 (2 M K N flops per product; the median of several timed runs after a warm-up, the runs of the
 two libraries alternating with a pause between them) and their ratio.
 Both libraries get 2 threads unless NUMBA_NUM_THREADS / OPENBLAS_NUM_THREADS say otherwise.
@@ -19,7 +19,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from minigrad import kernels  # noqa: E402
+from minigrad import matmul_kernels  # noqa: E402
 
 SHAPES = [(32, 128, 128), (64, 256, 256), (256, 512, 512), (1024, 1024, 1024)]  # (M, K, N)
 RUNS = 7  # timed runs per library and shape, alternating; each repeats the product for ~0.1 s
@@ -36,7 +36,7 @@ def seconds_per_call(matmul, a: np.ndarray, b: np.ndarray, repeats: int) -> floa
 def compare(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Median GFLOP/s of minigrad's and numpy's matmul(a, b), over RUNS runs of each after a
     warm-up. The runs alternate between the libraries, so that both see the same machine."""
-    libraries = (kernels.matmul, np.matmul)
+    libraries = (matmul_kernels.matmul, np.matmul)
     repeats = []
     for matmul in libraries:  # warm-up (and compilation), then calibration
         matmul(a, b)

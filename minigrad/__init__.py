@@ -1,8 +1,10 @@
 """minigrad: a small tape-based autodiff engine on numpy arrays, with Numba kernels.
 
 Read in this order: ``tensor.py`` (the data), ``tape.py`` (recording and the reverse sweep),
-``ops.py`` (each primitive followed by its gradient rule), ``kernels.py`` (the loops); then
-``recurrent.py`` (whole-sequence RNN ops with hand-written BPTT) and ``recurrent_kernels.py``.
+``ops.py`` (each primitive followed by its gradient rule), ``kernels.py`` (the loops), then
+``binary_kernels.py``, ``matmul_kernels.py`` (register tiles) and ``approximations.py`` (float32
+tanh and sigmoid); then ``recurrent.py`` (whole-sequence RNN ops with hand-written BPTT) and
+``recurrent_kernels.py``.
 
 >>> import minigrad as mg
 >>> w = mg.Variable([[0.5]])

@@ -1,11 +1,11 @@
 """The public functions: a small closed set of primitives, each followed by its gradient rule,
 and the composites built from them (which need no rule of their own).
 
-A primitive computes with ``minigrad.kernels`` on plain arrays, wraps the result in a Tensor and,
-while a tape is active, records itself. Its rule receives the Record and the upstream gradient
-``g = dL/dout`` and returns ``dL/dinput`` for each input (``None`` where not needed). A rule may
-return a gradient in the broadcast shape: the tape sums it back to the input's shape in one place
-(``tape.unbroadcast``).
+A primitive computes on plain arrays with the kernels (``kernels``, ``binary_kernels``,
+``matmul_kernels``), wraps the result in a Tensor and, while a tape is active, records itself.
+Its rule receives the Record and the upstream gradient ``g = dL/dout`` and returns ``dL/dinput``
+for each input (``None`` where not needed). A rule may return a gradient in the broadcast shape:
+the tape sums it back to the input's shape in one place (``tape.unbroadcast``).
 
 Primitives: add subtract multiply divide power maximum minimum | negative exp log sqrt tanh sigmoid
 relu abs | matmul | sum max | reshape transpose getitem concat unstack | where cast identity.
@@ -27,9 +27,9 @@ import builtins
 
 import numpy as np
 
-from minigrad import kernels
+from minigrad import binary_kernels, kernels, matmul_kernels
 from minigrad.dtypes import as_dtype, floatx
-from minigrad.tape import _active_tapes, gradient_rule, record
+from minigrad.tape import gradient_rule, is_recording, record
 from minigrad.tensor import Tensor, tensor
 
 # ---------------------------------------------------------------------------------------------
@@ -102,7 +102,7 @@ def _binary(op: str, kernel, ufunc, a, b) -> Tensor:
             "broadcastable (numpy rules: trailing dimensions equal or 1)"
         ) from None
     out = Tensor(data)
-    if _active_tapes:
+    if is_recording():
         record(op, (a, b), (out,))
     return out
 
@@ -110,7 +110,7 @@ def _binary(op: str, kernel, ufunc, a, b) -> Tensor:
 def _unary(op: str, kernel, x) -> Tensor:
     x = _float_tensor(x, op)
     out = Tensor(kernel(x._data))
-    if _active_tapes:
+    if is_recording():
         record(op, (x,), (out,))
     return out
 
@@ -122,7 +122,7 @@ def _unary(op: str, kernel, x) -> Tensor:
 
 def add(a, b) -> Tensor:
     """a + b, broadcasting."""
-    return _binary("add", kernels.add, np.add, a, b)
+    return _binary("add", binary_kernels.add, np.add, a, b)
 
 
 @gradient_rule("add")
@@ -133,7 +133,7 @@ def _add_grad(rec, g):
 
 def subtract(a, b) -> Tensor:
     """a - b, broadcasting."""
-    return _binary("subtract", kernels.subtract, np.subtract, a, b)
+    return _binary("subtract", binary_kernels.subtract, np.subtract, a, b)
 
 
 @gradient_rule("subtract")
@@ -144,15 +144,15 @@ def _subtract_grad(rec, g):
 
 def multiply(a, b) -> Tensor:
     """a * b elementwise, broadcasting."""
-    return _binary("multiply", kernels.multiply, np.multiply, a, b)
+    return _binary("multiply", binary_kernels.multiply, np.multiply, a, b)
 
 
 @gradient_rule("multiply")
 def _multiply_grad(rec, g):
     """d(a * b) = (g * b, g * a)"""
     a, b = rec.inputs
-    da = kernels.multiply(g, b._data) if rec.needs_grad[0] else None
-    db = kernels.multiply(g, a._data) if rec.needs_grad[1] else None
+    da = binary_kernels.multiply(g, b._data) if rec.needs_grad[0] else None
+    db = binary_kernels.multiply(g, a._data) if rec.needs_grad[1] else None
     return da, db
 
 
@@ -161,17 +161,17 @@ def divide(a, b) -> Tensor:
     a, b = _pair(a, b)
     if a._data.dtype.kind != "f":
         a, b = _pair(cast(a, floatx()), cast(b, floatx()))
-    return _binary("divide", kernels.divide, np.divide, a, b)
+    return _binary("divide", binary_kernels.divide, np.divide, a, b)
 
 
 @gradient_rule("divide")
 def _divide_grad(rec, g):
     """d(a / b) = (g / b, -g * a / b²)"""
     a, b = rec.inputs
-    da = kernels.divide(g, b._data) if rec.needs_grad[0] else None
+    da = binary_kernels.divide(g, b._data) if rec.needs_grad[0] else None
     db = None
     if rec.needs_grad[1]:
-        db = -kernels.divide(kernels.multiply(g, rec.outputs[0]._data), b._data)
+        db = -binary_kernels.divide(binary_kernels.multiply(g, rec.outputs[0]._data), b._data)
     return da, db
 
 
@@ -226,7 +226,7 @@ def negative(x) -> Tensor:
     """-x"""
     x = _to_tensor(x)
     out = Tensor(np.negative(x._data))
-    if _active_tapes:
+    if is_recording():
         record("negative", (x,), (out,))
     return out
 
@@ -245,7 +245,7 @@ def exp(x) -> Tensor:
 @gradient_rule("exp")
 def _exp_grad(rec, g):
     """d exp(x) = g * exp(x)"""
-    return (kernels.multiply(g, rec.outputs[0]._data),)
+    return (binary_kernels.multiply(g, rec.outputs[0]._data),)
 
 
 def log(x) -> Tensor:
@@ -325,12 +325,12 @@ def _abs_grad(rec, g):
 def _matmul_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """numpy.matmul for ndim >= 2 on the Numba kernel: ``(..., M, K) @ (..., K, N)``."""
     if b.ndim == 2:  # (..., M, K) @ (K, N): fold the leading axes into M
-        out = kernels.matmul(a.reshape(-1, a.shape[-1]), b)  # (prod(...) * M, N)
+        out = matmul_kernels.matmul(a.reshape(-1, a.shape[-1]), b)  # (prod(...) * M, N)
         return out.reshape(a.shape[:-1] + (b.shape[1],))
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])  # (B, M, K)
     b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])  # (B, K, N)
-    return kernels.matmul(a3, b3).reshape(batch + (a.shape[-2], b.shape[-1]))
+    return matmul_kernels.matmul(a3, b3).reshape(batch + (a.shape[-2], b.shape[-1]))
 
 
 def matmul(a, b) -> Tensor:
@@ -364,7 +364,7 @@ def matmul(a, b) -> Tensor:
             "broadcast"
         ) from None
     out = Tensor(data)
-    if _active_tapes:
+    if is_recording():
         record("matmul", (a, b), (out,))
     return out
 
@@ -378,7 +378,7 @@ def _matmul_grad(rec, g):
     if rec.needs_grad[1]:
         if b.ndim == 2:  # leading axes were folded into M: sum them inside one product
             a2 = a.reshape(-1, a.shape[-1])  # (N·M, K)
-            db = kernels.matmul(a2.T, g.reshape(-1, g.shape[-1]))  # (K, N)
+            db = matmul_kernels.matmul(a2.T, g.reshape(-1, g.shape[-1]))  # (K, N)
         else:
             db = _matmul_arrays(np.swapaxes(a, -1, -2), g)
     return da, db
@@ -437,7 +437,7 @@ def sum(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     else:
         data = np.sum(x._data, axis=axes, keepdims=keepdims)
     out = Tensor(np.asarray(data))
-    if _active_tapes:
+    if is_recording():
         record("sum", (x,), (out,), axes=axes, keepdims=keepdims)
     return out
 
@@ -457,7 +457,7 @@ def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
         raise ValueError(f"mg.max of an empty Tensor of shape {x.shape}")
     axes = _normalize_axis(axis, x.ndim, "max")
     out = Tensor(np.asarray(np.max(x._data, axis=axes, keepdims=keepdims)))
-    if _active_tapes:
+    if is_recording():
         record("max", (x,), (out,), axes=axes, keepdims=keepdims)
     return out
 
@@ -498,7 +498,7 @@ def reshape(x, shape) -> Tensor:
             f"into shape {shape}"
         ) from None
     out = Tensor(data)
-    if _active_tapes:
+    if is_recording():
         record("reshape", (x,), (out,))
     return out
 
@@ -519,7 +519,7 @@ def transpose(x, axes=None) -> Tensor:
             f"Tensor of shape {x.shape}"
         )
     out = Tensor(np.transpose(x._data, axes))
-    if _active_tapes:
+    if is_recording():
         record("transpose", (x,), (out,), axes=axes)
     return out
 
@@ -553,7 +553,7 @@ def getitem(x, index) -> Tensor:
             f"Index {index!r} is invalid for a Tensor of shape {x.shape}: {err}"
         ) from None
     out = Tensor(np.asarray(data))
-    if _active_tapes:
+    if is_recording():
         record("getitem", (x,), (out,), index=index)
     return out
 
@@ -605,7 +605,7 @@ def concat(values, axis: int = 0) -> Tensor:
                 f"mg.concat: all shapes must match except on axis {axis}; received {shapes}"
             )
     out = Tensor(np.concatenate([t._data for t in tensors], axis=axis))
-    if _active_tapes:
+    if is_recording():
         record("concat", tuple(tensors), (out,), axis=axis)
     return out
 
@@ -626,7 +626,7 @@ def unstack(x, axis: int = 0) -> list[Tensor]:
         raise ValueError(f"mg.unstack: axis {axis} is out of range for shape {x.shape}")
     axis %= x.ndim
     outs = tuple(Tensor(np.take(x._data, i, axis=axis)) for i in range(x.shape[axis]))
-    if _active_tapes:
+    if is_recording():
         record("unstack", (x,), outs, axis=axis)
     return list(outs)
 
@@ -650,7 +650,7 @@ def where(condition, x, y) -> Tensor:
             f"mg.where: shapes {cond.shape} (condition), {x.shape} and {y.shape} do not broadcast"
         ) from None
     out = Tensor(data)
-    if _active_tapes:
+    if is_recording():
         record("where", (cond, x, y), (out,))
     return out
 
@@ -672,7 +672,7 @@ def cast(x, dtype) -> Tensor:
     if x._data.dtype == dtype:
         return x
     out = Tensor(x._data.astype(dtype))
-    if _active_tapes and x._data.dtype.kind == "f" and dtype.kind == "f":
+    if is_recording() and x._data.dtype.kind == "f" and dtype.kind == "f":
         record("cast", (x,), (out,))
     return out
 
@@ -688,7 +688,7 @@ def identity(x) -> Tensor:
     e.g. the per-step reads of a weight, whose gradients are then each step's contribution."""
     x = _to_tensor(x)
     out = Tensor(x._data)
-    if _active_tapes:
+    if is_recording():
         record("identity", (x,), (out,))
     return out
 

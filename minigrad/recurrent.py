@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad import kernels
+from minigrad import kernels, matmul_kernels
 from minigrad import recurrent_kernels as rk
-from minigrad.tape import _active_tapes, gradient_rule, record
+from minigrad.tape import gradient_rule, is_recording, record
 from minigrad.tensor import Tensor
 
 # ---------------------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def _gradients(rec, dxw, dstates, recurrent_pairs, drecurrent_bias=None) -> tupl
         dxw = dxw[::-1]
     drecurrent = None
     if needs[n + 1]:
-        products = [kernels.matmul(_flat(a).T, _flat(b)) for a, b in recurrent_pairs]
+        products = [matmul_kernels.matmul(_flat(a).T, _flat(b)) for a, b in recurrent_pairs]
         drecurrent = products[0] if len(products) == 1 else np.concatenate(products, axis=1)
     bias = () if len(rec.inputs) == n + 2 else (drecurrent_bias,)
     return (dxw, *dstates, drecurrent, *bias)
@@ -172,7 +172,7 @@ def simple_rnn_sequence(
     )
     hs = rk.simple_rnn_forward(xw_data, recurrent_kernel._data, attrs["keep"], h0._data)
     outputs = _outputs(hs, hs[-1])
-    if _active_tapes:
+    if is_recording():
         _record(op, xw, [h0], [recurrent_kernel], outputs, attrs, hs=hs)
     return outputs
 
@@ -199,7 +199,7 @@ def lstm_sequence(
     u, keep = recurrent_kernel._data, attrs["keep"]
     hs, cs, acts, tanh_c = rk.lstm_forward(xw_data, u, keep, h0._data, c0._data)
     outputs = _outputs(hs, hs[-1], cs[-1])
-    if _active_tapes:
+    if is_recording():
         caches = {"hs": hs, "cs": cs, "acts": acts, "tanh_c": tanh_c}
         _record(op, xw, [h0, c0], [recurrent_kernel], outputs, attrs, **caches)
     return outputs
@@ -248,7 +248,7 @@ def gru_sequence(
     else:
         hs, acts, candidate = rk.gru_forward_reset_before(xw_data, u, keep, h0._data)
     outputs = _outputs(hs, hs[-1])
-    if _active_tapes:
+    if is_recording():
         weights = [recurrent_kernel] + ([] if recurrent_bias is None else [recurrent_bias])
         caches = {"hs": hs, "acts": acts, "candidate": candidate}
         _record(op, xw, [h0], weights, outputs, attrs, reset_after=reset_after, **caches)

@@ -33,19 +33,9 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from minigrad.kernels import (
-    _BLOCK_BYTES,
-    _FLAGS,
-    _KU,
-    _MR,
-    _PARALLEL_MIN_MACS,
-    _sigmoid_exact,
-    _sigmoid_f32,
-    _tanh_exact,
-    _tanh_f32,
-    _tile1,
-    _tile4,
-)
+from minigrad.approximations import sigmoid_f32, tanh_f32
+from minigrad.kernels import _FLAGS, _sigmoid_exact, _tanh_exact
+from minigrad.matmul_kernels import _BLOCK_BYTES, _KU, _MR, _PARALLEL_MIN_MACS, _tile1, _tile4
 
 
 def threads_for(batch: int, steps: int, units: int, width: int) -> int:
@@ -77,7 +67,7 @@ def _rows_matmul(a, b, out, i0, i1):
 
     The recurrent product of every step: ``b`` (a recurrent kernel or its transpose, made
     contiguous once per sequence) is read in k-blocks that stay in cache, and the rows in blocks
-    of 4 by the matmul's register tiles (kernels.py, _tile4)."""
+    of 4 by the matmul's register tiles (matmul_kernels.py, _tile4)."""
     K, N = b.shape
     out[i0:i1] = 0
     kc = max(_KU, _BLOCK_BYTES // (N * out.itemsize) // _KU * _KU)
@@ -99,7 +89,7 @@ def _tanh_into(x, out):
     """out = tanh(x) for 1-D arrays (x and out must not overlap), the kernels of kernels.py:
     float32 by the rational approximation, float64 exact."""
     if x.itemsize == 4:
-        _tanh_f32(x, out)
+        tanh_f32(x, out)
     else:
         _tanh_exact(x, out)
 
@@ -108,7 +98,7 @@ def _tanh_into(x, out):
 def _sigmoid_into(x, out):
     """out = sigmoid(x) for 1-D arrays that do not overlap (float32 approximate, float64 exact)."""
     if x.itemsize == 4:
-        _sigmoid_f32(x, out)
+        sigmoid_f32(x, out)
     else:
         _sigmoid_exact(x, out)
 

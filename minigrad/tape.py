@@ -27,7 +27,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from minigrad import kernels
+from minigrad import binary_kernels, kernels
 from minigrad.nest import flatten, pack_sequence_as
 from minigrad.tensor import Tensor, Variable
 
@@ -77,7 +77,8 @@ class Record:
 
 
 def is_recording() -> bool:
-    """True when at least one tape is active (ops check this before anything else)."""
+    """True when at least one tape is active: an op checks this once, after computing its output,
+    and calls :func:`record` only when it is true (no tape, no bookkeeping)."""
     return bool(_active_tapes)
 
 
@@ -87,7 +88,7 @@ def record(op: str, inputs: tuple, outputs: tuple, **attrs) -> None:
     for tape in _active_tapes:  # (written for speed: this runs once per op under a tape)
         watched = tape._watched
         needs_grad = tuple(
-            [id(t) in watched or (type(t) is Variable and t.trainable) for t in inputs]
+            [id(t) in watched or (isinstance(t, Variable) and t.trainable) for t in inputs]
         )
         if True in needs_grad:
             tape._records.append(Record(op, inputs, outputs, scope, needs_grad, attrs))
@@ -173,12 +174,12 @@ class GradientTape:
                 "A non-persistent GradientTape can only be used to compute one set of "
                 "gradients; create it with GradientTape(persistent=True) to call gradient() again"
             )
-        self._used = True
         flat_sources = flatten(sources)
         for s in flat_sources:
             if not isinstance(s, Tensor):
                 raise TypeError(f"gradient sources must be Tensors, received {type(s).__name__}")
         grads = self._seed(target, output_gradients)
+        self._used = True  # only once the arguments are valid: a bad call leaves the tape usable
         found = self._sweep(grads, {id(s) for s in flat_sources})
         results = []
         for s in flat_sources:
@@ -264,7 +265,7 @@ def _accumulate(grads: dict[int, np.ndarray], owned: set[int], key: int, g: np.n
     elif key in owned:
         np.add(previous, g, out=previous)
     else:
-        grads[key] = kernels.add(previous, g)
+        grads[key] = binary_kernels.add(previous, g)
         owned.add(key)
 
 

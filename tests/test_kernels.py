@@ -1,4 +1,5 @@
-"""minigrad.kernels against their plain-numpy references.
+"""The kernels (minigrad.kernels, binary_kernels, matmul_kernels) against their plain-numpy
+references.
 
 Tests marked ``kernels`` use small shapes and also pass with ``NUMBA_DISABLE_JIT=1`` (the kernels
 then run as plain Python, which is how to step through one in a debugger):
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minigrad import kernels
+from minigrad import binary_kernels, kernels, matmul_kernels
 
 FLOATS = [np.float32, np.float64]
 RTOL = {np.float32: 1e-5, np.float64: 1e-12}
@@ -40,7 +41,7 @@ def assert_close(actual, expected, rtol, atol=0.0):
 
 def assert_matmul_close(out, a, b, dtype):
     """|out - a @ b| within rtol * (|a| @ |b|): the bound that rounding allows."""
-    expected = kernels.matmul_reference(a, b)
+    expected = matmul_kernels.matmul_reference(a, b)
     assert out.dtype == dtype and out.shape == expected.shape
     bound = RTOL[dtype] * (np.abs(a).astype(np.float64) @ np.abs(b)) + 1e-30
     assert np.all(np.abs(out - expected.astype(np.float64)) <= bound)
@@ -56,7 +57,7 @@ def assert_matmul_close(out, a, b, dtype):
 @given(m=dims, k=dims, n=dims, seed=st.integers(0, 100))
 def test_matmul_matches_reference(dtype, m, k, n, seed):
     a, b = random((m, k), dtype, seed), random((k, n), dtype, seed + 1)
-    assert_matmul_close(kernels.matmul(a, b), a, b, dtype)
+    assert_matmul_close(matmul_kernels.matmul(a, b), a, b, dtype)
 
 
 @pytest.mark.kernels
@@ -65,7 +66,7 @@ def test_matmul_matches_reference(dtype, m, k, n, seed):
 def test_matmul_empty_and_unit_dims(dtype, shape):
     m, k, n = shape
     a, b = random((m, k), dtype), random((k, n), dtype, 1)
-    assert_matmul_close(kernels.matmul(a, b), a, b, dtype)
+    assert_matmul_close(matmul_kernels.matmul(a, b), a, b, dtype)
 
 
 @pytest.mark.kernels
@@ -78,30 +79,30 @@ def test_matmul_transposed_and_strided_views(dtype):
     views = [(at, b), (a, bt), (at, bt), (big[::2, 1:13:2], big[:6, ::3][:, :5])]
     for x, y in views:
         assert not (x.flags.c_contiguous and y.flags.c_contiguous)
-        assert_matmul_close(kernels.matmul(x, y), x, y, dtype)
+        assert_matmul_close(matmul_kernels.matmul(x, y), x, y, dtype)
 
 
 @pytest.mark.kernels
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_matmul_batched(dtype):
     a, b = random((3, 5, 7), dtype), random((3, 7, 6), dtype, 1)
-    assert_matmul_close(kernels.matmul(a, b), a, b, dtype)
+    assert_matmul_close(matmul_kernels.matmul(a, b), a, b, dtype)
     a_t = np.swapaxes(np.ascontiguousarray(np.swapaxes(a, 1, 2)), 1, 2)  # transposed view
     b_strided = np.ascontiguousarray(b[:, :, ::-1])[:, :, ::-1]
-    assert_matmul_close(kernels.matmul(a_t, b_strided), a, b, dtype)
+    assert_matmul_close(matmul_kernels.matmul(a_t, b_strided), a, b, dtype)
 
 
 @pytest.mark.kernels
 def test_matmul_errors():
     a32, a64 = np.ones((2, 3), np.float32), np.ones((3, 2), np.float64)
     with pytest.raises(TypeError, match="float32 and float64"):
-        kernels.matmul(a32, a64)
+        matmul_kernels.matmul(a32, a64)
     with pytest.raises(TypeError, match="int64"):
-        kernels.matmul(np.ones((2, 2), np.int64), np.ones((2, 2), np.int64))
+        matmul_kernels.matmul(np.ones((2, 2), np.int64), np.ones((2, 2), np.int64))
     with pytest.raises(ValueError, match="not aligned"):
-        kernels.matmul(a32, a32)
+        matmul_kernels.matmul(a32, a32)
     with pytest.raises(ValueError, match="2-D or two 3-D"):
-        kernels.matmul(np.ones(3, np.float32), np.ones(3, np.float32))
+        matmul_kernels.matmul(np.ones(3, np.float32), np.ones(3, np.float32))
 
 
 @pytest.mark.parametrize(
@@ -116,10 +117,10 @@ def test_matmul_errors():
 )
 def test_matmul_large(dtype, a_shape, b_shape):
     a, b = random(a_shape, dtype), random(b_shape, dtype, 1)
-    assert_matmul_close(kernels.matmul(a, b), a, b, dtype)
+    assert_matmul_close(matmul_kernels.matmul(a, b), a, b, dtype)
     at = np.swapaxes(np.ascontiguousarray(np.swapaxes(a, -1, -2)), -1, -2)
     bt = np.swapaxes(np.ascontiguousarray(np.swapaxes(b, -1, -2)), -1, -2)
-    assert_matmul_close(kernels.matmul(at, bt), a, b, dtype)
+    assert_matmul_close(matmul_kernels.matmul(at, bt), a, b, dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,8 +249,8 @@ def binary_operands(a_shape, b_shape, dtype, seed):
 @pytest.mark.parametrize("a_shape, b_shape", PAIRS)
 def test_binary_matches_reference(name, dtype, a_shape, b_shape):
     a, b = binary_operands(a_shape, b_shape, dtype, 0)
-    out = getattr(kernels, name)(a, b)
-    assert_close(out, getattr(kernels, f"{name}_reference")(a, b), RTOL[dtype])
+    out = getattr(binary_kernels, name)(a, b)
+    assert_close(out, getattr(binary_kernels, f"{name}_reference")(a, b), RTOL[dtype])
 
 
 @pytest.mark.kernels
@@ -259,28 +260,28 @@ def test_binary_suffix_shapes(name, big, cut):
     small = tuple(big[min(cut, len(big)) :])
     a, b = binary_operands(tuple(big), small, np.float32, cut)
     for x, y in ((a, b), (b, a)):
-        expected = getattr(kernels, f"{name}_reference")(x, y)
-        assert_close(getattr(kernels, name)(x, y), expected, 1e-6)
+        expected = getattr(binary_kernels, f"{name}_reference")(x, y)
+        assert_close(getattr(binary_kernels, name)(x, y), expected, 1e-6)
 
 
 @pytest.mark.kernels
 def test_binary_views_ints_and_errors():
     a = random((6, 8), np.float64)
-    assert_close(kernels.multiply(a.T, a.T), a.T * a.T, 1e-15)
-    assert_close(kernels.add(a[::2], a[1, ::-1]), a[::2] + a[1, ::-1], 1e-15)
+    assert_close(binary_kernels.multiply(a.T, a.T), a.T * a.T, 1e-15)
+    assert_close(binary_kernels.add(a[::2], a[1, ::-1]), a[::2] + a[1, ::-1], 1e-15)
     ints = np.arange(6).reshape(2, 3)
-    np.testing.assert_array_equal(kernels.add(ints, ints), ints + ints)
+    np.testing.assert_array_equal(binary_kernels.add(ints, ints), ints + ints)
     with pytest.raises(TypeError, match="one dtype"):
-        kernels.add(np.ones(3, np.float32), np.ones(3, np.float64))
+        binary_kernels.add(np.ones(3, np.float32), np.ones(3, np.float64))
     with pytest.raises(ValueError):
-        kernels.add(np.ones((2, 3)), np.ones((4,)))
+        binary_kernels.add(np.ones((2, 3)), np.ones((4,)))
 
 
 @pytest.mark.kernels
 def test_divide_ieee():
     a = np.array([1.0, -1.0, 0.0], np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = kernels.divide(a, np.zeros(3, np.float32))
+        out = binary_kernels.divide(a, np.zeros(3, np.float32))
     np.testing.assert_array_equal(out, [np.inf, -np.inf, np.nan])
 
 
@@ -326,6 +327,6 @@ def test_float32_stays_float32():
     y = np.abs(x) + np.float32(0.5)
     outs = [getattr(kernels, name)(y) for name in UNARY]
     outs += [getattr(kernels, f"{name}_backward")(y, x) for name in BACKWARD]
-    outs += [getattr(kernels, name)(x, y[0]) for name in BINARY]
-    outs += [kernels.matmul(x, x.T), kernels.sum_leading(x, 1), kernels.sum_all(x)]
+    outs += [getattr(binary_kernels, name)(x, y[0]) for name in BINARY]
+    outs += [matmul_kernels.matmul(x, x.T), kernels.sum_leading(x, 1), kernels.sum_all(x)]
     assert all(out.dtype == np.float32 for out in outs)

@@ -177,3 +177,43 @@ def test_nest_is_public_and_checks_structures():
         mg.nest.pack_sequence_as([0, 0], [1, 2, 3])
     with pytest.raises(ValueError, match="nested alike"):
         mg.nest.map_structure(lambda a, b: a, [1, 2], [1])
+
+
+def test_a_call_with_invalid_arguments_does_not_use_up_the_tape():
+    a = mg.Variable([2.0])
+    with mg.GradientTape() as tape:
+        y = a * a
+    with pytest.raises(TypeError, match="sources must be Tensors, received ndarray"):
+        tape.gradient(y, [a, np.ones(1)])
+    with pytest.raises(TypeError, match="target must be a Tensor, received ndarray"):
+        tape.gradient(np.ones(1), a)
+    with pytest.raises(ValueError, match="does not match target shape"):
+        tape.gradient(y, a, output_gradients=np.ones(3))
+    np.testing.assert_allclose(tape.gradient(y, a).numpy(), [4.0])  # still unused
+    with pytest.raises(RuntimeError, match="persistent"):
+        tape.gradient(y, a)
+
+
+class NamedVariable(mg.Variable):
+    """A Variable subclass: still a Variable to the tape."""
+
+    __slots__ = ()
+
+
+def test_a_trainable_variable_subclass_is_watched_automatically():
+    w = NamedVariable([3.0])
+    frozen = NamedVariable([3.0], trainable=False)
+    with mg.GradientTape() as tape:
+        y = w * w + frozen
+    assert [r.op for r in tape.records] == ["multiply", "add"]
+    assert tape.records[1].needs_grad == (True, False)
+    np.testing.assert_allclose(tape.gradient(y, w).numpy(), [6.0])
+
+
+def test_is_recording_tells_whether_a_tape_is_active():
+    assert not mg.tape.is_recording()
+    with mg.GradientTape():
+        assert mg.tape.is_recording()
+        with mg.GradientTape():
+            assert mg.tape.is_recording()
+    assert not mg.tape.is_recording()
