@@ -76,7 +76,8 @@ def backward(cell, dys, d_finals, cache, state_grads=None):
 
 def loss(cell, d, x, states, weights, mask):
     ys, finals, _ = forward(cell, x, states, weights, mask)
-    return np.sum(ys * d["dys"]) + sum(np.sum(f * g) for f, g in zip(finals, d["d_finals"]))
+    pairs = zip(finals, d["d_finals"], strict=True)
+    return np.sum(ys * d["dys"]) + sum(np.sum(f * g) for f, g in pairs)
 
 
 def finite_differences(f, arrays, eps=1e-6):
@@ -135,7 +136,8 @@ def test_layers_match_the_reference(cell, mask_kind, unroll):
     layer.set_weights(d["weights"])
     with mg.GradientTape() as tape:
         tape.watch([x, *states])
-        out, *finals = layer(x, initial_state=states, mask=None if mask is None else mg.tensor(mask))
+        mask_tensor = None if mask is None else mg.tensor(mask)
+        out, *finals = layer(x, initial_state=states, mask=mask_tensor)
         total = mg.sum(out * d["dys"])
         for f, g in zip(finals, d["d_finals"], strict=True):
             total = total + mg.sum(f * g)
