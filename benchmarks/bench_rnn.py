@@ -8,7 +8,7 @@ batch ``x (B, T, D)``, the loss ``mean(h_T ** 2)`` of its last output, and plain
   (one ``mg.simple_rnn_sequence`` / ``mg.lstm_sequence`` record per call);
 * ``per-step``: the same layers with ``unroll=True``, the per-step loop (every step's ops on the
   tape, as ``trace_bptt`` sees them);
-* ``numpy``: the hand-written BPTT loops of ``tests/rnn/numpy_bptt.py`` (the tests check them
+* ``numpy``: the BPTT loops of ``minigrad/recurrent_reference.py`` (the tests check them
   against the tape);
 * ``torch``: ``nn.RNN`` / ``nn.LSTM`` with ``torch.set_num_threads(2)``, when PyTorch is importable
   (it is not a dependency of this project).
@@ -28,16 +28,15 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
-import importlib.util  # noqa: E402
 import pstats  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import minigrad as mg  # noqa: E402
 import minigrad_layers as mgl  # noqa: E402
+from minigrad import recurrent_reference  # noqa: E402
 
 SIZES = {"S": (32, 50, 16, 64), "M": (64, 100, 64, 128)}
 RUNS = {"S": 9, "M": 5}
@@ -45,14 +44,6 @@ WARM_UP = 6  # steps before timing
 ROUNDS = 3  # each library is measured in turn, three times; the best of the medians is kept
 LEARNING_RATE = 0.01
 GATES = {"SimpleRNN": 1, "LSTM": 4}
-
-
-def load_numpy_reference():
-    path = Path(__file__).resolve().parent.parent / "tests" / "rnn" / "numpy_bptt.py"
-    spec = importlib.util.spec_from_file_location("numpy_bptt", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def initial_weights(model: str, D: int, H: int, seed: int = 0) -> list[np.ndarray]:
@@ -175,7 +166,7 @@ def main() -> None:
     args = parser.parse_args()
 
     mg.set_floatx("float32")
-    ref = load_numpy_reference()
+    ref = recurrent_reference
     torch = import_torch()
     print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'not installed'}")
     header = f"{'size':4} {'model':9} {'numpy ms':>9} {'minigrad ms':>12} {'per-step ms':>12}"

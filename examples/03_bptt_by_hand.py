@@ -1,10 +1,12 @@
 """Backpropagation through time by hand: a SimpleRNN in numpy, checked against the tape.
 
 The forward pass of a SimpleRNN, ``h_t = tanh(x_t W + h_{t-1} U + b)``, and its backward pass are
-written out in numpy one line per equation: the forward loop caches every ``h_t``, the backward
-loop walks the steps in reverse carrying ``dh`` (min-char-rnn / CS231n style). ``h_t`` is the
-state after step t (t = 0..T-1) and ``h_{-1} = h0`` the initial state. The loss is
-``L = 1/2 sum_t ||h_t - y_t||^2``, so every step has a direct part of the gradient.
+the numpy loops of ``minigrad/recurrent_reference.py`` (``simple_rnn_forward`` and
+``simple_rnn_backward``; read them next to this script), one line per equation: the forward loop
+caches every ``h_t``, the backward loop walks the steps in reverse carrying ``dh`` (min-char-rnn /
+CS231n style). ``h_t`` is the state after step t (t = 0..T-1) and ``h_{-1} = h0`` the initial
+state. The loss is ``L = 1/2 sum_t ||h_t - y_t||^2``, so every step has a direct part of the
+gradient, ``dL/dh_t = h_t - y_t``, which is what the backward loop takes as ``dys``.
 
 The script then runs ``mgl.SimpleRNN`` with the same weights, in float64, and prints the largest
 differences from the hand-written gradients:
@@ -26,57 +28,32 @@ import numpy as np
 
 import minigrad as mg
 import minigrad_layers as mgl
+from minigrad import recurrent_reference as ref
 
 
-def forward(x, h0, W, U, b):
-    """Run h_t = tanh(x_t W + h_{t-1} U + b) for t = 0..T-1 from h_{-1} = h0; return the cache
-    [h_0, ..., h_{T-1}] (the backward pass needs every h_t).
+def backward(x, h0, W, U, b, ys):
+    """BPTT for L = 1/2 sum_t ||h_t - y_t||^2 through the reference loops.
 
-    Shapes: x (B, T, D), h0 (B, H), W (D, H), U (H, H), b (H,).
+    Returns the loss, dW, dU, db, dx, dh0 and, for every step t, dh_t = dL/dh_t (the total: the
+    loss's direct part plus what flows back from step t+1) and step t's contributions (dW_t, dU_t,
+    db_t) to dW, dU and db (the weights are used at every step: their gradient is the sum of the
+    steps' contributions).
     """
-    T = x.shape[1]
-    hs = []
-    h_prev = h0  # h_{-1}
-    for t in range(T):
-        # a_t = x_t W + h_{t-1} U + b
-        a = x[:, t] @ W + h_prev @ U + b  # (B, H)
-        # h_t = tanh(a_t)
-        h = np.tanh(a)  # (B, H)
-        hs.append(h)
-        h_prev = h
-    return hs
-
-
-def backward(x, h0, W, U, hs, ys):
-    """The reverse loop for L = 1/2 sum_t ||h_t - y_t||^2.
-
-    Returns dW, dU, db, dx, dh0 and, for every step t, dh_t = dL/dh_t and step t's contributions
-    (dW_t, dU_t, db_t) to dW, dU and db (the weights are used at every step: their gradient is the
-    sum of the steps' contributions).
-    """
-    T = x.shape[1]
-    dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros(W.shape[1])
-    dx = np.zeros_like(x)
-    dh_by_step, contributions = [None] * T, [None] * T
-    dh_next = np.zeros_like(h0)  # what step t+1 sends back into h_t (nothing after the last step)
-    for t in reversed(range(T)):
-        h_prev = hs[t - 1] if t > 0 else h0
-        # dL/dh_t = (h_t - y_t), the loss's direct part, + what flows back from step t+1
-        dh = (hs[t] - ys[:, t]) + dh_next  # (B, H)
-        # dL/da_t = dL/dh_t * tanh'(a_t) = dh_t * (1 - h_t^2)
-        da = dh * (1.0 - hs[t] ** 2)  # (B, H)
-        # a_t = x_t W + h_{t-1} U + b, so step t adds x_t^T da_t, h_{t-1}^T da_t, sum_batch da_t
-        dW_t = x[:, t].T @ da  # (D, H)
-        dU_t = h_prev.T @ da  # (H, H)
-        db_t = da.sum(axis=0)  # (H,)
-        # dL/dx_t = da_t W^T
-        dx[:, t] = da @ W.T  # (B, D)
-        # dL/dh_{t-1} through step t = da_t U^T: carried to step t-1 as its dh_next
-        dh_next = da @ U.T  # (B, H)
-        dW, dU, db = dW + dW_t, dU + dU_t, db + db_t
-        dh_by_step[t], contributions[t] = dh, (dW_t, dU_t, db_t)
-    dh0 = dh_next  # dL/dh_{-1}: what step 0 sends back into the initial state
-    return dW, dU, db, dx, dh0, dh_by_step, contributions
+    hs, h_last, cache = ref.simple_rnn_forward(x, h0, W, U, b)  # hs (B, T, H): every h_t
+    loss = 0.5 * np.sum((hs - ys) ** 2)
+    dh_by_step = []  # filled by the reverse loop: [dh_t] per step t
+    dx, dh0, dW, dU, db = ref.simple_rnn_backward(
+        hs - ys, np.zeros_like(h_last), cache, state_grads=dh_by_step
+    )
+    contributions = []
+    for t in range(x.shape[1]):
+        h_prev = hs[:, t - 1] if t > 0 else h0
+        # a_t = x_t W + h_{t-1} U + b and h_t = tanh(a_t): dL/da_t = dh_t * (1 - h_t^2)
+        da = dh_by_step[t][0] * (1.0 - hs[:, t] ** 2)  # (B, H)
+        # so step t adds x_t^T da_t to dW, h_{t-1}^T da_t to dU and sum_batch da_t to db
+        contributions.append((x[:, t].T @ da, h_prev.T @ da, da.sum(axis=0)))
+    dh_by_step = [dh for [dh] in dh_by_step]
+    return loss, dW, dU, db, dx, dh0, dh_by_step, contributions
 
 
 def main(quick: bool = False) -> None:
@@ -101,9 +78,7 @@ def run(quick: bool) -> None:
     b = rng.normal(scale=0.1, size=n_hidden)
     print(f"SimpleRNN, batch {batch}, {steps} steps, {n_in} inputs, {n_hidden} units, float64")
 
-    hs = forward(x, h0, W, U, b)
-    loss = 0.5 * sum(np.sum((hs[t] - ys[:, t]) ** 2) for t in range(steps))
-    dW, dU, db, dx, dh0, dh_by_step, contributions = backward(x, h0, W, U, hs, ys)
+    loss, dW, dU, db, dx, dh0, dh_by_step, contributions = backward(x, h0, W, U, b, ys)
     print(f"loss by hand = {loss:.10f}")
 
     def loss_fn(outputs):  # outputs: (B, T, H), every h_t

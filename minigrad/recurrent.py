@@ -13,8 +13,9 @@ run in the Numba kernels of ``recurrent_kernels.py``::
     drecurrent_kernel = sum_t h_{t-1}.T @ dxw_t        # (the GRU's candidate differs slightly)
 
 The RNN layer takes these ops for built-in cells when it may
-(``minigrad_layers/layers/rnn/fused.py``); its per-step loop stays the reference they are tested
-against.
+(``minigrad_layers/layers/rnn/fused.py``); its per-step loop and the plain-numpy loops of
+``recurrent_reference.py`` (the same recurrences and BPTT, one line per equation) are the
+references they are tested against.
 
 Everything is time-major. Common arguments: ``xw (T, B, G*H)`` (G gates of H units), initial
 states ``(B, H)``, ``recurrent_kernel (H, G*H)``; ``mask`` None or a ``(T, B)`` bool array (True =

@@ -22,9 +22,11 @@ barrier per step. ``threads`` is 1 for small sequences (see :func:`threads_for`)
 The wrappers at the end hand the kernels C-contiguous arrays only (a weight in another layout is
 copied first): each kernel then compiles once per dtype, and its row loops vectorise.
 
-The references: the hand-written numpy BPTT loops of the tests (tests/rnn/test_sequence_ops.py),
-the per-step cells on the tape (tests/rnn/test_fused.py compares every cell and RNN feature in
-float64 to 1e-10), and finite differences.
+The reference: ``recurrent_reference.py``, the same forward and BPTT loops in plain numpy, one
+line per equation (``simple_rnn_backward``, ``lstm_backward``, ``gru_backward``), which is where
+to read what these kernels compute; tests/rnn/test_sequence_ops.py checks the kernels against it,
+tests/rnn/test_fused.py against the per-step cells on the tape (every cell and RNN feature, in
+float64, to 1e-10), and both are checked against finite differences.
 """
 
 from __future__ import annotations

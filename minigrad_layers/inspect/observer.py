@@ -14,7 +14,9 @@ step t (processing order), inside the step's name scope ``loop.step_scope(layer.
   identity's output is dL/d(state after step t), everything downstream included. When the step
   output is one of the cell's new states (as for the built-in cells) it is taken from that
   exposed state, so its gradient also carries the loss's direct part (the ``dh`` of a
-  hand-written BPTT loop).
+  hand-written BPTT loop). It also keeps the new states as the cell returned them (before
+  masking): their gradients include the paths inside the step (an LSTM's ``c_t`` also makes
+  ``h_t``), which the exposed copies, made after the cell, do not see.
 
 Values are unchanged. The recorder keeps what it saw in the layer's latest call: the states
 before step 0, the step inputs in processing order, the step masks, the reads and the exposed
@@ -48,7 +50,8 @@ class StepRecorder(loop.StepObserver):
     What the latest call's step t saw, in processing order: ``step_inputs[t]`` (numpy, ``(B,
     ...)``), ``step_masks[t]`` (``(B,)`` bool, or None), ``weight_reads[t]`` (``[(variable,
     read)]``, one per weight, in cell and attribute order), ``exposed_states[t]`` (the flat
-    identities of the states after the step); ``states_before`` (numpy, flat): step 0's states.
+    identities of the states after the step), ``new_states[t]`` (the flat new states as the cell
+    returned them, before masking); ``states_before`` (numpy, flat): step 0's states.
     """
 
     def __init__(self, layer: RNN):
@@ -65,6 +68,7 @@ class StepRecorder(loop.StepObserver):
         self.step_masks: list[np.ndarray | None] = []
         self.weight_reads: list[list[tuple[mg.Variable, mg.Tensor]]] = []
         self.exposed_states: list[list[mg.Tensor]] = []
+        self.new_states: list[list[mg.Tensor]] = []
 
     def enter_step(self, t, x_t, states, keep):
         if t == 0:
@@ -83,6 +87,7 @@ class StepRecorder(loop.StepObserver):
         with mg.name_scope(loop.STATES_SCOPE):
             exposed = [mg.identity(s) for s in states]
         self.exposed_states.append(exposed)
+        self.new_states.append(list(cell_states))
         for k, new in enumerate(cell_states):
             if new is output:
                 return exposed, exposed[k]

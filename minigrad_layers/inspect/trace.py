@@ -9,8 +9,9 @@ The layer runs once under a persistent ``GradientTape`` with a ``StepRecorder`` 
 
 The recorder hands over those identities, and what the time loop showed it: the states before
 step 0, the step inputs in processing order and the step masks. One ``tape.gradient`` call then
-gives, for every step, dL/d(states after step t) (the ``state_grads``) and dL/d(step t's read of W)
-(the ``param_grads_by_step``, which add up over t to dL/dW). Nothing here knows how a cell
+gives, for every step, the total dL/d(states after step t) (the ``state_grads``, read off the
+new states the cell returned, where the paths inside the step start) and dL/d(step t's read of
+W) (the ``param_grads_by_step``, which add up over t to dL/dW). Nothing here knows how a cell
 computes: the Jacobians dh_t/dh_{t-1} come from calling the cell again on the recorded step inputs
 and states, under a tape.
 """
@@ -72,10 +73,22 @@ class BPTTTrace:
     """What one forward and backward pass of a recurrent layer did, step by step (numpy arrays).
 
     ``loss`` (float); ``steps`` (T, processing order); ``states[t]`` / ``state_grads[t]``: the
-    states after step t (after masking) and dL/d(them), nested like the layer's ``states``;
-    ``input_grads``: dL/dx, shaped like x; ``grad_norms`` (T,): ||dL/dh_t|| over batch and units
-    for the first state (of the last cell when cells are stacked); ``param_grads_by_step``:
-    ``{weight.name: (T, *weight.shape)}``, step t's contribution (summing over t gives dL/dW).
+    states after step t (after masking) and the total dL/d(them), nested like the layer's
+    ``states``; ``input_grads``: dL/dx, shaped like x; ``grad_norms`` (T,): ||dL/dh_t|| over
+    batch and units for the first state (of the last cell when cells are stacked);
+    ``param_grads_by_step``: ``{weight.name: (T, *weight.shape)}``, step t's contribution
+    (summing over t gives dL/dW).
+
+    *Total* means every path from the state to the loss, those inside step t included: the ``δ``
+    of a hand-written BPTT loop (``minigrad.recurrent_reference``). For an LSTM (step t kept)::
+
+        δh_t = dL/dy_t + δz_{t+1} U^T                         (the output, and step t + 1)
+        δc_t = δh_t ⊙ o_t ⊙ tanh'(c_t) + δc_{t+1} ⊙ f_{t+1}    (h_t = o_t tanh(c_t), and step t + 1)
+
+    and likewise the first cell's ``h_t`` of stacked cells includes its path into the next cell
+    at step t. On a row whose step t is masked the states are carried, so ``state_grads[t]`` is
+    the gradient that reaches them from the later steps (``δc_{t+1}`` itself when step t + 1 is
+    masked too).
     """
 
     def __init__(self, layer: RNN, tape, loss, x, recorder: StepRecorder, constants=None):
@@ -94,6 +107,7 @@ class BPTTTrace:
             {
                 "x": x,
                 "states": recorder.exposed_states,
+                "new_states": recorder.new_states,
                 "reads": [[read for _, read in step_reads] for step_reads in reads],
             },
             unconnected_gradients="zero",
@@ -103,7 +117,10 @@ class BPTTTrace:
             pack_states(size, [s.numpy() for s in flat]) for flat in recorder.exposed_states
         ]
         self.state_grads = [
-            pack_states(size, [g.numpy() for g in flat]) for flat in grads["states"]
+            pack_states(size, _total_grads(after, new, keep))
+            for after, new, keep in zip(
+                grads["states"], grads["new_states"], self._step_masks, strict=True
+            )
         ]
         self.input_grads = grads["x"].numpy() if x.dtype.kind == "f" else None
         self._tracked = self._tracked_state_index()
@@ -224,3 +241,18 @@ class BPTTTrace:
         if path is not None:
             figure.savefig(path)
         return figure
+
+
+def _total_grads(after: list, new: list, keep: np.ndarray | None) -> list[np.ndarray]:
+    """The total gradient of each state after a step: on a kept row, that of the cell's new state
+    (``after``'s paths, through the masking, and those inside the step); on a masked row, that of
+    the carried state (``after``), the cell's result being discarded there."""
+    totals = []
+    for g_after, g_new in zip(after, new, strict=True):
+        g_after, g_new = g_after.numpy(), g_new.numpy()
+        if keep is None:
+            totals.append(g_new)
+        else:
+            rows = keep.reshape(keep.shape + (1,) * (g_new.ndim - 1))
+            totals.append(np.where(rows, g_new, g_after))
+    return totals

@@ -1,4 +1,5 @@
-"""trace_bptt against an independent numpy BPTT (SimpleRNN), finite differences (LSTM/GRU
+"""trace_bptt against the numpy BPTT loops of ``minigrad.recurrent_reference`` (every cell's
+per-step total state gradients, with masks and stacked cells), finite differences (LSTM/GRU
 Jacobians) and the tape's own full gradients."""
 
 import sys
@@ -8,6 +9,7 @@ import pytest
 
 import minigrad as mg
 import minigrad_layers as mgl
+from minigrad import recurrent_reference as ref
 
 
 @pytest.fixture(autouse=True)
@@ -20,72 +22,107 @@ def _data(batch=3, steps=6, features=2, seed=0):
     return rng.normal(size=(batch, steps, features)), rng.normal(size=(batch, steps, 4))
 
 
-def numpy_masked_bptt(x, mask, W, U, b, cot):
-    """SimpleRNN with return_sequences and loss = sum(cot * y), written out by hand.
-
-    Forward:  hnew_t = tanh(x_t W + h_{t-1} U + b);  h_t = m_t hnew_t + (1 - m_t) h_{t-1};
-              y_t = m_t h_t + (1 - m_t) y_{t-1}   (y_{-1} = 0: a masked step repeats the output)
-    Backward: dY_t = cot_t + (1 - m_{t+1}) dY_{t+1}                 (total dL/dy_t)
-              dh_t = m_t dY_t + (1 - m_{t+1}) dh_{t+1} + dz_{t+1} U^T  (total dL/dh_t)
-              dz_t = m_t dh_t (1 - hnew_t^2);  dW_t = x_t^T dz_t;  dU_t = h_{t-1}^T dz_t
-    """
-    batch, steps, _ = x.shape
-    m = mask[:, :, None].astype(float)
-    hs, hnews, ys = [np.zeros((batch, U.shape[0]))], [], [np.zeros((batch, U.shape[0]))]
-    for t in range(steps):
-        hnew = np.tanh(x[:, t] @ W + hs[-1] @ U + b)
-        hnews.append(hnew)
-        hs.append(m[:, t] * hnew + (1 - m[:, t]) * hs[-1])
-        ys.append(m[:, t] * hs[-1] + (1 - m[:, t]) * ys[-1])
-    loss = sum(np.sum(cot[:, t] * ys[t + 1]) for t in range(steps))
-    dh = [None] * steps
-    dW, dU, db = (
-        np.zeros((steps, *W.shape)),
-        np.zeros((steps, *U.shape)),
-        np.zeros((steps, *b.shape)),
-    )
-    dx = np.zeros_like(x)
-    dY_next = dh_next = dz_next = 0.0
-    m_next = np.zeros_like(m[:, 0])
-    for t in reversed(range(steps)):
-        dY = cot[:, t] + (1 - m_next) * dY_next
-        dh[t] = m[:, t] * dY + (1 - m_next) * dh_next + (dz_next @ U.T if t < steps - 1 else 0.0)
-        dz = m[:, t] * dh[t] * (1 - hnews[t] ** 2)
-        dW[t], dU[t], db[t] = x[:, t].T @ dz, hs[t].T @ dz, dz.sum(0)
-        dx[:, t] = dz @ W.T
-        dY_next, dh_next, dz_next, m_next = dY, dh[t], dz, m[:, t]
-    return loss, hs[1:], hnews, dh, dW, dU, db, dx
+def _mask(kind, batch=3, steps=6):
+    if kind is None:
+        return None
+    mask = np.ones((batch, steps), dtype=bool)
+    mask[0, 4:] = False  # right padding
+    mask[1, :2] = False  # left padding
+    mask[2, 3] = False  # a hole
+    if kind == "with_empty_row":
+        mask[1] = False  # nothing kept
+    return mask
 
 
-@pytest.mark.parametrize("masked", [False, True])
-def test_simple_rnn_trace_matches_hand_written_bptt(masked):
+def _reference_run(cell, x, states, weights, mask):
+    """``(ys, final states, cache, backward)`` of ``minigrad.recurrent_reference`` for ``cell``."""
+    if isinstance(cell, mgl.LSTMCell):
+        ys, h, c, cache = ref.lstm_forward(x, *states, *weights, mask=mask)
+        return ys, [h, c], cache, ref.lstm_backward
+    if isinstance(cell, mgl.GRUCell):
+        ys, h, cache = ref.gru_forward(x, *states, *weights, cell.reset_after, mask=mask)
+        return ys, [h], cache, ref.gru_backward
+    ys, h, cache = ref.simple_rnn_forward(x, *states, *weights, mask=mask)
+    return ys, [h], cache, ref.simple_rnn_backward
+
+
+def reference_bptt(layer, x, cot, mask):
+    """The reference loop for the built-in ``layer`` (return_sequences, zero initial states) and
+    ``loss = sum(cot * outputs)``: ``(loss, states after each step, state_grads, gradients,
+    cache)``, with ``gradients = (dx, *d initial states, dW, dU, db)``."""
+    cell, weights = layer.cell, layer.get_weights()
+    zeros = [np.zeros((x.shape[0], cell.units)) for _ in mg.nest.flatten(cell.state_size)]
+    ys, finals, cache, backward = _reference_run(cell, x, zeros, weights, mask)
+    states = []  # after step t: the final states of the first t + 1 steps
+    for t in range(x.shape[1]):
+        head = None if mask is None else mask[:, : t + 1]
+        states.append(_reference_run(cell, x[:, : t + 1], zeros, weights, head)[1])
+    state_grads = []
+    gradients = backward(cot, *[np.zeros_like(f) for f in finals], cache, state_grads=state_grads)
+    return np.sum(cot * ys), states, state_grads, gradients, cache
+
+
+CELLS = {
+    "simple_rnn": lambda **kw: mgl.SimpleRNN(4, **kw),
+    "lstm": lambda **kw: mgl.LSTM(4, **kw),
+    "gru": lambda **kw: mgl.GRU(4, **kw),
+    "gru_reset_before": lambda **kw: mgl.GRU(4, reset_after=False, **kw),
+}
+
+
+@pytest.mark.parametrize("mask_kind", [None, "padded", "with_empty_row"])
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_state_grads_are_the_reference_loops_total_gradients(cell, mask_kind):
+    """Every step's δh_t (and an LSTM's δc_t, with its path into h_t inside the step) against the
+    reverse loop of the reference, and the rest of the trace against its other results."""
     x, cot = _data()
-    mask = np.ones(x.shape[:2], dtype=bool)
-    if masked:
-        mask[0, 4:] = False  # right padding
-        mask[1, :2] = False  # left padding
-        mask[2, 3] = False  # a hole
-    layer = mgl.SimpleRNN(4, return_sequences=True)
-    trace = mgl.inspect.trace_bptt(
-        layer, x, lambda out: mg.sum(out * cot), mask=mask if masked else None
-    )
-    W, U, b = layer.get_weights()
-    loss, hs, hnews, dh, dW, dU, db, dx = numpy_masked_bptt(x, mask, W, U, b, cot)
+    mask = _mask(mask_kind)
+    layer = CELLS[cell](return_sequences=True)
+    trace = mgl.inspect.trace_bptt(layer, x, lambda out: mg.sum(out * cot), mask=mask)
+    loss, states, state_grads, (dx, *_), _ = reference_bptt(layer, x, cot, mask)
 
     assert trace.steps == 6 and trace.loss == pytest.approx(loss, rel=1e-12)
     for t in range(6):
-        np.testing.assert_allclose(trace.states[t][0], hs[t], rtol=1e-12)
-        np.testing.assert_allclose(trace.state_grads[t][0], dh[t], rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(trace.grad_norms, [np.linalg.norm(d) for d in dh], rtol=1e-10)
-    names = [w.name for w in layer.weights]
-    for name, expected in zip(names, [dW, dU, db], strict=True):
-        np.testing.assert_allclose(trace.param_grads_by_step[name], expected, atol=1e-12)
+        for got, expected in zip(trace.states[t], states[t], strict=True):
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+        for got, expected in zip(trace.state_grads[t], state_grads[t], strict=True):
+            np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-14)
+    h_norms = [np.linalg.norm(grads[0]) for grads in state_grads]
+    np.testing.assert_allclose(trace.grad_norms, h_norms, rtol=1e-10)
     np.testing.assert_allclose(trace.input_grads, dx, atol=1e-12)
 
-    for t in range(6):  # analytically: dh_t/dh_{t-1} = diag(1 - hnew_t^2) U^T, identity if masked
-        jac = (1 - hnews[t] ** 2)[:, :, None] * U.T[None]
-        jac[~mask[:, t]] = np.eye(4)
-        expected = np.linalg.svd(jac, compute_uv=False)
+
+def test_lstm_last_cell_state_gets_its_path_into_the_last_output():
+    """δc_T = δh_T ⊙ o_T ⊙ tanh'(c_T): nothing comes back from a later step, yet it is not 0."""
+    x, _ = _data(steps=4)
+    layer = mgl.LSTM(3)
+    trace = mgl.inspect.trace_bptt(layer, x, lambda out: mg.sum(out))
+    zeros = np.zeros((3, 3))
+    *_, cache = ref.lstm_forward(x, zeros, zeros, *layer.get_weights())
+    *_, o, tanh_c = cache[-1][-1]  # the last step's o_T and tanh(c_T)
+    np.testing.assert_allclose(trace.state_grads[3][0], np.ones((3, 3)))  # δh_T
+    np.testing.assert_allclose(trace.state_grads[3][1], o * (1 - tanh_c**2), rtol=1e-12)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_simple_rnn_param_grads_by_step_and_jacobians(masked):
+    """Step t's contributions to dW, dU, db are x_t^T dz_t, h_{t-1}^T dz_t and sum_batch dz_t with
+    dz_t = m_t δh_t (1 - h_t^2); and dh_t/dh_{t-1} is the reference's Jacobian."""
+    x, cot = _data()
+    mask = _mask("padded" if masked else None)
+    layer = mgl.SimpleRNN(4, return_sequences=True)
+    trace = mgl.inspect.trace_bptt(layer, x, lambda out: mg.sum(out * cot), mask=mask)
+    _, states, state_grads, _, cache = reference_bptt(layer, x, cot, mask)
+    kept = np.ones((3, 6)) if mask is None else mask.astype(float)
+    h_prev = [np.zeros((3, 4))] + [s[0] for s in states[:-1]]
+    hs_new = cache[-1]  # every step's tanh(...) before masking
+    kernel, recurrent_kernel, bias = (trace.param_grads_by_step[w.name] for w in layer.weights)
+    for t in range(6):
+        dz = kept[:, t : t + 1] * state_grads[t][0] * (1 - hs_new[t] ** 2)
+        np.testing.assert_allclose(kernel[t], x[:, t].T @ dz, atol=1e-12)
+        np.testing.assert_allclose(recurrent_kernel[t], h_prev[t].T @ dz, atol=1e-12)
+        np.testing.assert_allclose(bias[t], dz.sum(0), atol=1e-12)
+        expected = np.linalg.svd(ref.simple_rnn_jacobian(cache, t), compute_uv=False)
         np.testing.assert_allclose(trace.jacobian_singular_values(t), expected, rtol=1e-10)
     np.testing.assert_allclose(
         trace.jacobian_norms(),
@@ -97,12 +134,25 @@ def test_go_backwards_counts_steps_in_processing_order():
     x, cot = _data()
     layer = mgl.SimpleRNN(4, go_backwards=True, return_sequences=True)
     trace = mgl.inspect.trace_bptt(layer, x, lambda out: mg.sum(out * cot))
-    W, U, b = layer.get_weights()
-    _, hs, _, dh, dW, *_ = numpy_masked_bptt(x[:, ::-1], np.ones((3, 6), bool), W, U, b, cot)
+    _, states, state_grads, gradients, _ = reference_bptt(layer, x[:, ::-1], cot, None)
     for t in range(6):
-        np.testing.assert_allclose(trace.states[t][0], hs[t], rtol=1e-12)
-        np.testing.assert_allclose(trace.state_grads[t][0], dh[t], rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(trace.param_grads_by_step[layer.weights[0].name], dW, atol=1e-12)
+        np.testing.assert_allclose(trace.states[t][0], states[t][0], rtol=1e-12)
+        np.testing.assert_allclose(trace.state_grads[t][0], state_grads[t][0], rtol=1e-10)
+    by_step = trace.param_grads_by_step[layer.weights[0].name]
+    np.testing.assert_allclose(by_step.sum(0), gradients[2], atol=1e-12)  # dW
+
+
+def test_stacked_cells_state_grads_include_the_path_into_the_next_cell():
+    """The first cell's h_t feeds the second cell at step t: at the last step its total gradient
+    is that path alone, the gradient of the second cell's step input."""
+    x, _ = _data(steps=4)
+    layer = mgl.RNN([mgl.SimpleRNNCell(3), mgl.LSTMCell(2)])
+    trace = mgl.inspect.trace_bptt(layer, x, lambda out: mg.sum(out))
+    h_first = trace.states[3][0]  # (3, 3): the first cell's h_3, the second cell's input
+    h2, c2 = trace.states[2][1]  # the second cell's states before step 3
+    *_, cache = ref.lstm_forward(h_first[:, None], h2, c2, *layer.cell.cells[1].get_weights())
+    dx, *_ = ref.lstm_backward(np.ones((3, 1, 2)), np.zeros((3, 2)), np.zeros((3, 2)), cache)
+    np.testing.assert_allclose(trace.state_grads[3][0], dx[:, 0], rtol=1e-10, atol=1e-14)
 
 
 def _full_gradients(layer, x, loss_fn, **kwargs):

@@ -3,11 +3,11 @@ at the next call, none unless training; one mask per gate (Keras ``implementatio
 as the numpy references below say."""
 
 import numpy as np
-import numpy_bptt as ref
 import pytest
 
 import minigrad as mg
 import minigrad_layers as mgl
+from minigrad import recurrent_reference as ref
 from minigrad.nest import flatten
 
 B, T, D, H = 4, 5, 3, 6

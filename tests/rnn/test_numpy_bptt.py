@@ -1,15 +1,18 @@
-"""The tape's backpropagation through time against the hand-written numpy loops of
-``numpy_bptt.py``: outputs, final states and every gradient (dx, dh0, dW, dU, db), with and without
-a mask."""
+"""The plain-numpy BPTT loops of ``minigrad/recurrent_reference.py`` against finite differences
+(their own gradients), against the layers on the fused path and on the per-step path (outputs,
+final states and every gradient: dx, the initial states, the weights), with and without masks,
+for every built-in cell; and their per-step Jacobians against finite differences."""
 
 import numpy as np
-import numpy_bptt as ref
 import pytest
 
 import minigrad as mg
 import minigrad_layers as mgl
+from minigrad import recurrent_reference as ref
 
-B, T, D, H = 3, 7, 4, 5
+B, T, D, H = 3, 6, 3, 4
+CELLS = ["simple_rnn", "lstm", "gru", "gru_reset_before"]
+GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3, "gru_reset_before": 3}
 
 
 @pytest.fixture(autouse=True)
@@ -21,103 +24,135 @@ def make_mask(kind):
     if kind is None:
         return None
     mask = np.ones((B, T), dtype=bool)
-    mask[0, 5:] = False  # right padding
+    mask[0, 4:] = False  # right padding
     mask[1, :2] = False  # left padding: the output before the first kept step is zeros
     mask[1, 4] = False  # a hole
     if kind == "with_empty_row":
-        mask[2] = False  # nothing kept: output zeros, final state = h0
+        mask[2] = False  # nothing kept: output zeros, final state = the initial state
     return mask
 
 
-def data(seed=0, weights=("W", "U", "b"), gates=1):
+def data(cell, seed=0):
+    """Inputs, initial states, weights and the loss's upstream gradients for ``cell``."""
     rng = np.random.default_rng(seed)
+    gates = GATES[cell]
+    bias_shape = (2, 3 * H) if cell == "gru" else (gates * H,)
+    n_states = 2 if cell == "lstm" else 1
     return {
         "x": rng.normal(size=(B, T, D)),
-        "h0": rng.normal(size=(B, H)),
-        "c0": rng.normal(size=(B, H)),
-        "W": 0.5 * rng.normal(size=(D, gates * H)),
-        "U": 0.5 * rng.normal(size=(H, gates * H)),
-        "b": 0.5 * rng.normal(size=(gates * H,)),
+        "states": [rng.normal(size=(B, H)) for _ in range(n_states)],
+        "weights": [
+            0.5 * rng.normal(size=(D, gates * H)),
+            0.5 * rng.normal(size=(H, gates * H)),
+            0.5 * rng.normal(size=bias_shape),
+        ],
         "dys": rng.normal(size=(B, T, H)),
-        "dh": rng.normal(size=(B, H)),
-        "dc": rng.normal(size=(B, H)),
+        "d_finals": [rng.normal(size=(B, H)) for _ in range(n_states)],
     }
 
 
-def close(got, expected):
-    np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-10, atol=1e-12)
+def forward(cell, x, states, weights, mask=None):
+    """``(ys, final states, cache)`` of the reference loop of ``cell``."""
+    if cell == "simple_rnn":
+        ys, h, cache = ref.simple_rnn_forward(x, *states, *weights, mask=mask)
+        return ys, [h], cache
+    if cell == "lstm":
+        ys, h, c, cache = ref.lstm_forward(x, *states, *weights, mask=mask)
+        return ys, [h, c], cache
+    ys, h, cache = ref.gru_forward(x, *states, *weights, reset_after=cell == "gru", mask=mask)
+    return ys, [h], cache
 
 
-@pytest.mark.parametrize("mask_kind", [None, "padded", "with_empty_row"])
-@pytest.mark.parametrize("return_sequences", [True, False])
-def test_simple_rnn_layer_matches_numpy_bptt(mask_kind, return_sequences):
-    d, mask = data(), make_mask(mask_kind)
-    if not return_sequences:  # the loss reads only the last output
-        d["dys"][:, :-1] = 0.0
-    layer = mgl.SimpleRNN(H, return_sequences=return_sequences, return_state=True)
-    x, h0 = mg.tensor(d["x"]), mg.tensor(d["h0"])
-    layer(x)
-    layer.set_weights([d["W"], d["U"], d["b"]])
-    with mg.GradientTape() as tape:
-        tape.watch([x, h0])
-        out, h = layer(x, initial_state=h0, mask=None if mask is None else mg.tensor(mask))
-        dout = d["dys"] if return_sequences else d["dys"][:, -1]
-        loss = mg.sum(out * dout) + mg.sum(h * d["dh"])
-    grads = tape.gradient(loss, [x, h0, *layer.weights])
-
-    ys, h_ref, cache = ref.simple_rnn_forward(d["x"], d["h0"], d["W"], d["U"], d["b"], mask)
-    close(out, ys if return_sequences else ys[:, -1])
-    close(h, h_ref)
-    for got, expected in zip(grads, ref.simple_rnn_backward(d["dys"], d["dh"], cache), strict=True):
-        close(got, expected)
+def backward(cell, dys, d_finals, cache, state_grads=None):
+    """The reference's gradients ``(dx, *d initial states, dW, dU, db)``."""
+    backward_of = {
+        "simple_rnn": ref.simple_rnn_backward,
+        "lstm": ref.lstm_backward,
+        "gru": ref.gru_backward,
+        "gru_reset_before": ref.gru_backward,
+    }
+    return backward_of[cell](dys, *d_finals, cache, state_grads=state_grads)
 
 
-def test_simple_rnn_cell_loop_matches_numpy_bptt():
-    """The same check without the RNN layer: the cell in a plain Python loop."""
-    d = data(seed=1)
-    cell = mgl.SimpleRNNCell(H)
-    cell.build((None, D))
-    cell.set_weights([d["W"], d["U"], d["b"]])
-    x, h0 = mg.tensor(d["x"]), mg.tensor(d["h0"])
-    with mg.GradientTape() as tape:
-        tape.watch([x, h0])
-        states, loss = [h0], 0.0
-        for t in range(T):
-            y, states = cell.call(x[:, t], states)
-            loss = loss + mg.sum(y * d["dys"][:, t])
-        loss = loss + mg.sum(states[0] * d["dh"])
-    grads = tape.gradient(loss, [x, h0, cell.kernel, cell.recurrent_kernel, cell.bias])
-    _, _, cache = ref.simple_rnn_forward(d["x"], d["h0"], d["W"], d["U"], d["b"])
-    for got, expected in zip(grads, ref.simple_rnn_backward(d["dys"], d["dh"], cache), strict=True):
-        close(got, expected)
+def loss(cell, d, x, states, weights, mask):
+    ys, finals, _ = forward(cell, x, states, weights, mask)
+    pairs = zip(finals, d["d_finals"], strict=True)
+    return np.sum(ys * d["dys"]) + sum(np.sum(f * g) for f, g in pairs)
+
+
+def finite_differences(f, arrays, eps=1e-6):
+    """Central differences of the scalar ``f()`` with respect to every entry of ``arrays``
+    (modified in place and restored)."""
+    grads = []
+    for a in arrays:
+        g = np.zeros_like(a)
+        for i in np.ndindex(a.shape):
+            saved = a[i]
+            a[i] = saved + eps
+            up = f()
+            a[i] = saved - eps
+            down = f()
+            a[i] = saved
+            g[i] = (up - down) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def close(got, expected, rtol=1e-10, atol=1e-12):
+    np.testing.assert_allclose(np.asarray(got), expected, rtol=rtol, atol=atol)
 
 
 @pytest.mark.parametrize("mask_kind", [None, "with_empty_row"])
-def test_lstm_layer_matches_numpy_bptt(mask_kind):
-    d, mask = data(seed=2, gates=4), make_mask(mask_kind)
-    layer = mgl.LSTM(H, return_sequences=True, return_state=True)
-    x, h0, c0 = mg.tensor(d["x"]), mg.tensor(d["h0"]), mg.tensor(d["c0"])
-    layer(x)
-    layer.set_weights([d["W"], d["U"], d["b"]])
-    with mg.GradientTape() as tape:
-        tape.watch([x, h0, c0])
-        out, h, c = layer(x, initial_state=[h0, c0], mask=None if mask is None else mg.tensor(mask))
-        loss = mg.sum(out * d["dys"]) + mg.sum(h * d["dh"]) + mg.sum(c * d["dc"])
-    grads = tape.gradient(loss, [x, h0, c0, *layer.weights])
-
-    ys, h_ref, c_ref, cache = ref.lstm_forward(
-        d["x"], d["h0"], d["c0"], d["W"], d["U"], d["b"], mask
+@pytest.mark.parametrize("cell", CELLS)
+def test_reference_backward_matches_finite_differences(cell, mask_kind):
+    d, mask = data(cell), make_mask(mask_kind)
+    x, states, weights = d["x"], d["states"], d["weights"]
+    _, _, cache = forward(cell, x, states, weights, mask)
+    expected = backward(cell, d["dys"], d["d_finals"], cache)
+    numeric = finite_differences(
+        lambda: loss(cell, d, x, states, weights, mask), [x, *states, *weights]
     )
+    for got, want in zip(expected, numeric, strict=True):
+        close(got, want, rtol=1e-6, atol=1e-8)
+
+
+def make_layer(cell, unroll):
+    options = {"return_sequences": True, "return_state": True, "unroll": unroll}
+    if cell == "simple_rnn":
+        return mgl.SimpleRNN(H, **options)
+    if cell == "lstm":
+        return mgl.LSTM(H, **options)
+    return mgl.GRU(H, reset_after=cell == "gru", **options)
+
+
+@pytest.mark.parametrize("unroll", [False, True], ids=["fused", "per_step"])
+@pytest.mark.parametrize("mask_kind", [None, "padded", "with_empty_row"])
+@pytest.mark.parametrize("cell", CELLS)
+def test_layers_match_the_reference(cell, mask_kind, unroll):
+    d, mask = data(cell, seed=1), make_mask(mask_kind)
+    layer = make_layer(cell, unroll)
+    x, states = mg.tensor(d["x"]), [mg.tensor(s) for s in d["states"]]
+    layer(x)
+    layer.set_weights(d["weights"])
+    with mg.GradientTape() as tape:
+        tape.watch([x, *states])
+        mask_tensor = None if mask is None else mg.tensor(mask)
+        out, *finals = layer(x, initial_state=states, mask=mask_tensor)
+        total = mg.sum(out * d["dys"])
+        for f, g in zip(finals, d["d_finals"], strict=True):
+            total = total + mg.sum(f * g)
+    grads = tape.gradient(total, [x, *states, *layer.weights])
+
+    ys, finals_ref, cache = forward(cell, d["x"], d["states"], d["weights"], mask)
     close(out, ys)
-    close(h, h_ref)
-    close(c, c_ref)
-    expected = ref.lstm_backward(d["dys"], d["dh"], d["dc"], cache)
-    for got, want in zip(grads, expected, strict=True):
+    for got, want in zip(finals, finals_ref, strict=True):
+        close(got, want)
+    for got, want in zip(grads, backward(cell, d["dys"], d["d_finals"], cache), strict=True):
         close(got, want)
 
 
 def test_long_sequence_bptt():
-    """400 steps: the reverse sweep is a loop (no recursion) and agrees with numpy."""
+    """400 steps: the reverse sweep is a loop (no recursion) and agrees with the tape."""
     rng = np.random.default_rng(3)
     x, W = rng.normal(size=(2, 400, 3)), 0.3 * rng.normal(size=(3, 4))
     U, b = 0.3 * rng.normal(size=(4, 4)), np.zeros(4)
@@ -125,11 +160,74 @@ def test_long_sequence_bptt():
     layer(x)
     layer.set_weights([W, U, b])
     with mg.GradientTape() as tape:
-        loss = mg.sum(layer(x))
-    dW, dU, db = tape.gradient(loss, layer.weights)
+        total = mg.sum(layer(x))
+    dW, dU, db = tape.gradient(total, layer.weights)
     dys = np.zeros((2, 400, 4))
     dys[:, -1] = 1.0
     _, _, cache = ref.simple_rnn_forward(x, np.zeros((2, 4)), W, U, b)
     _, _, dW_ref, dU_ref, db_ref = ref.simple_rnn_backward(dys, np.zeros((2, 4)), cache)
     for got, expected in [(dW, dW_ref), (dU, dU_ref), (db, db_ref)]:
         close(got, expected)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_state_grads_are_the_total_gradients_of_every_step(cell):
+    """``state_grads[t]``: dL/d(state after step t), by finite differences on a loss that reads
+    the states of step t through an extra, perturbable term."""
+    d, mask = data(cell, seed=2), make_mask("padded")
+    x, states, weights = d["x"], d["states"], d["weights"]
+    _, _, cache = forward(cell, x, states, weights, mask)
+    state_grads = []
+    backward(cell, d["dys"], d["d_finals"], cache, state_grads)
+    assert len(state_grads) == T and all(len(g) == len(states) for g in state_grads)
+    # the last step: dL/dh_T is the loss's direct part (the output, if kept, and the final state)
+    keep = mask[:, -1:].astype(float)
+    close(state_grads[-1][0], d["d_finals"][0] + keep * d["dys"][:, -1])
+    # one step earlier, δ(states after step t) = J^T δ(states after step t + 1) on the h path
+    if cell != "lstm":
+        for t in range(T - 1):
+            jacobian = jacobian_of(cell, cache, t + 1)  # ∂h_{t+1}/∂h_t, (B, H, H)
+            direct = mask[:, t : t + 1] * (d["dys"][:, t] + output_carry(d["dys"], mask, t))
+            expected = np.einsum("bij,bi->bj", jacobian, state_grads[t + 1][0]) + direct
+            close(state_grads[t][0], expected)
+
+
+def output_carry(dys, mask, t):
+    """dL/dy_t through the outputs of later masked steps that repeat it."""
+    carry = np.zeros_like(dys[:, 0])
+    for s in range(t + 1, T):
+        hidden = ~mask[:, s : s + 1]
+        still = np.all(~mask[:, t + 1 : s + 1], axis=1, keepdims=True)
+        carry += (hidden & still) * dys[:, s]
+    return carry
+
+
+def jacobian_of(cell, cache, t):
+    jacobian = {
+        "simple_rnn": ref.simple_rnn_jacobian,
+        "lstm": ref.lstm_jacobian,
+        "gru": ref.gru_jacobian,
+        "gru_reset_before": ref.gru_jacobian,
+    }
+    return jacobian[cell](cache, t)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_jacobians_match_finite_differences(cell):
+    d, mask = data(cell, seed=4), make_mask("padded")
+    x, states, weights = d["x"], d["states"], d["weights"]
+    _, _, cache = forward(cell, x, states, weights, mask)
+    eps = 1e-6
+    for t in range(1, T):
+        # re-run steps 0..t-1, perturb h_{t-1}, run step t alone from there
+        _, before, _ = forward(cell, x[:, :t], states, weights, mask[:, :t])
+        numeric = np.zeros((B, H, H))
+        for j in range(H):
+            columns = []
+            for sign in (1, -1):
+                shifted = [s.copy() for s in before]
+                shifted[0][:, j] += sign * eps
+                _, after, _ = forward(cell, x[:, t : t + 1], shifted, weights, mask[:, t : t + 1])
+                columns.append(after[0])
+            numeric[:, :, j] = (columns[0] - columns[1]) / (2 * eps)
+        close(jacobian_of(cell, cache, t), numeric, rtol=1e-6, atol=1e-8)

@@ -1,5 +1,5 @@
 """The fused sequence ops ``mg.simple_rnn_sequence``, ``mg.lstm_sequence`` and ``mg.gru_sequence``
-against the hand-written numpy loops of ``numpy_bptt.py`` (values and every gradient), their
+against the numpy loops of ``minigrad/recurrent_reference.py`` (values and every gradient), their
 multi-threaded kernels against the single-threaded ones, and their errors.
 
 The layer-level comparison with the per-step loop, feature by feature, is in ``test_fused.py``.
@@ -7,11 +7,11 @@ The ``kernels``-marked tests use small shapes and also pass with ``NUMBA_DISABLE
 
 import numba
 import numpy as np
-import numpy_bptt as ref
 import pytest
 
 import minigrad as mg
 from minigrad import recurrent_kernels as rk
+from minigrad import recurrent_reference as ref
 
 B, T, D, H = 5, 6, 3, 4
 
@@ -127,7 +127,7 @@ def test_lstm_sequence_matches_numpy_bptt(masked):
 def test_gru_sequence_matches_the_numpy_forward_and_finite_differences(reset_after, masked):
     d = arrays(gates=3, bias_shape=(2, 3 * H) if reset_after else None)
     mask = padded_mask() if masked else None
-    ys, h = ref.gru_forward(d["x"], d["h0"], d["W"], d["U"], d["b"], reset_after, mask=mask)
+    ys, h, _ = ref.gru_forward(d["x"], d["h0"], d["W"], d["U"], d["b"], reset_after, mask=mask)
     inputs = [d[k] for k in ("x", "h0", "W", "U", "b")]
     hs, h_last = gru(*map(mg.tensor, inputs), mask=mask, reset_after=reset_after)
     close(h_last.numpy(), h)
