@@ -18,6 +18,7 @@ tanh and sigmoid); then ``recurrent.py`` (whole-sequence RNN ops with hand-writt
 from minigrad.tensor import Tensor, Variable, tensor
 from minigrad import nest, random
 from minigrad.checkpoint import checkpoint
+from minigrad import compile_notice  # noqa: F401  (prints one line at the first compilation)
 from minigrad.dtypes import floatx, set_floatx
 from minigrad.gradcheck import GradcheckReport, gradcheck
 from minigrad.ops import (
