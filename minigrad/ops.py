@@ -30,7 +30,7 @@ import numpy as np
 from minigrad import binary_kernels, kernels, matmul_kernels
 from minigrad.dtypes import as_dtype, floatx
 from minigrad.tape import gradient_rule, is_recording, record
-from minigrad.tensor import Tensor, tensor
+from minigrad.tensor import Tensor, as_tensor
 
 # ---------------------------------------------------------------------------------------------
 # operand handling
@@ -38,7 +38,8 @@ from minigrad.tensor import Tensor, tensor
 
 
 def _to_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else tensor(x)
+    """An operand as a Tensor; a numpy array is wrapped without a copy (ops never write to it)."""
+    return x if isinstance(x, Tensor) else as_tensor(x)
 
 
 def _adopt(x, dtype: np.dtype) -> Tensor:
@@ -80,7 +81,7 @@ def _pair(a, b) -> tuple[Tensor, Tensor]:
 
 def _float_tensor(x, op: str) -> Tensor:
     """``x`` as a Tensor that must hold floats (Python numbers become the default float)."""
-    t = x if isinstance(x, Tensor) else tensor(x)
+    t = x if isinstance(x, Tensor) else as_tensor(x)
     if t._data.dtype.kind != "f":
         if not isinstance(x, Tensor):
             return Tensor(t._data.astype(floatx()))

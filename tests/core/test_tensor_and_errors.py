@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad.tensor import as_tensor
 
 
 def test_tensor_surface():
@@ -26,6 +27,25 @@ def test_tensor_dtype_inference():
     assert mg.tensor([1], dtype="float64").dtype == np.float64
     mg.set_floatx("float64")
     assert mg.tensor([1.5]).dtype == np.float64
+
+
+def test_tensor_copies_the_array_it_is_given():
+    array = np.arange(6.0).reshape(2, 3)
+    made = [mg.tensor(array), mg.tensor(array[:, 1:]), mg.tensor(array, dtype="float64")]
+    from_buffer = mg.tensor(memoryview(bytearray(8)).cast("d"))
+    expected = [array.copy(), array[:, 1:].copy(), array.copy()]
+    array[:] = -1.0  # the caller changes its array afterwards
+    for t, values in zip(made, expected, strict=True):
+        np.testing.assert_array_equal(t.numpy(), values)
+    assert not np.shares_memory(from_buffer.numpy(), array) and from_buffer.numpy()[0] == 0.0
+
+
+def test_as_tensor_wraps_without_a_copy():
+    array = np.zeros(3)
+    view = as_tensor(array)
+    assert view.numpy() is array
+    array[0] = 2.0
+    assert mg.sum(view).item() == 2.0
 
 
 def test_operands_adopt_the_tensor_dtype_and_mixed_floats_raise():
