@@ -24,6 +24,7 @@ Tensors of different float dtypes raise TypeError (cast one with ``mg.cast``).
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -92,16 +93,31 @@ def _float_tensor(x, op: str) -> Tensor:
     return t
 
 
+def _numpy_error(op: str, err: Exception, *arrays: np.ndarray) -> Exception:
+    """What to raise when numpy fails inside ``op``: the broadcast message when the shapes do
+    not broadcast, else numpy's own reason (same exception kind) with the op's name and the
+    operands' dtypes and shapes."""
+    shapes = [x.shape for x in arrays]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = ", ".join(str(shape) for shape in shapes[:-1]) + f" and {shapes[-1]}"
+        return ValueError(
+            f"mg.{op}: incompatible shapes {listed}; they must be equal or broadcastable "
+            "(numpy rules: trailing dimensions equal or 1)"
+        )
+    operands = " and ".join(f"{x.dtype} {x.shape}" for x in arrays)
+    kind = TypeError if isinstance(err, TypeError) else ValueError
+    return kind(f"mg.{op} failed for operands {operands}: numpy says: {err}")
+
+
 def _binary(op: str, kernel, ufunc, a, b) -> Tensor:
     a, b = _pair(a, b)
     x, y = a._data, b._data
     try:
         data = kernel(x, y) if x.dtype.kind == "f" else ufunc(x, y)
-    except ValueError:
-        raise ValueError(
-            f"mg.{op}: incompatible shapes {x.shape} and {y.shape}; they must be equal or "
-            "broadcastable (numpy rules: trailing dimensions equal or 1)"
-        ) from None
+    except (ValueError, TypeError) as err:
+        raise _numpy_error(op, err, x, y) from None
     out = Tensor(data)
     if is_recording():
         record(op, (a, b), (out,))
@@ -323,14 +339,20 @@ def _abs_grad(rec, g):
 # ---------------------------------------------------------------------------------------------
 
 
+def _rows(x: np.ndarray) -> np.ndarray:
+    """``x (..., K)`` as a matrix ``(prod(...), K)`` (spelled out: -1 is ambiguous when K = 0)."""
+    return x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
+
+
 def _matmul_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """numpy.matmul for ndim >= 2 on the Numba kernel: ``(..., M, K) @ (..., K, N)``."""
     if b.ndim == 2:  # (..., M, K) @ (K, N): fold the leading axes into M
-        out = matmul_kernels.matmul(a.reshape(-1, a.shape[-1]), b)  # (prod(...) * M, N)
+        out = matmul_kernels.matmul(_rows(a), b)  # (prod(...) * M, N)
         return out.reshape(a.shape[:-1] + (b.shape[1],))
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])  # (B, M, K)
-    b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])  # (B, K, N)
+    n = math.prod(batch)
+    a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape((n,) + a.shape[-2:])  # (B, M, K)
+    b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape((n,) + b.shape[-2:])  # (B, K, N)
     return matmul_kernels.matmul(a3, b3).reshape(batch + (a.shape[-2], b.shape[-1]))
 
 
@@ -358,13 +380,13 @@ def matmul(a, b) -> Tensor:
             f"({b.shape[-2]})"
         )
     try:
-        data = _matmul_arrays(a._data, b._data)
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
         raise ValueError(
             f"mg.matmul: the leading (batch) axes of shapes {a.shape} and {b.shape} do not "
             "broadcast"
         ) from None
-    out = Tensor(data)
+    out = Tensor(_matmul_arrays(a._data, b._data))
     if is_recording():
         record("matmul", (a, b), (out,))
     return out
@@ -378,8 +400,7 @@ def _matmul_grad(rec, g):
     db = None
     if rec.needs_grad[1]:
         if b.ndim == 2:  # leading axes were folded into M: sum them inside one product
-            a2 = a.reshape(-1, a.shape[-1])  # (N·M, K)
-            db = matmul_kernels.matmul(a2.T, g.reshape(-1, g.shape[-1]))  # (K, N)
+            db = matmul_kernels.matmul(_rows(a).T, _rows(g))  # (N·M, K)ᵀ @ (N·M, N) = (K, N)
         else:
             db = _matmul_arrays(np.swapaxes(a, -1, -2), g)
     return da, db
@@ -400,7 +421,8 @@ def dot(a, b) -> Tensor:
             f"of the first) != {b.shape[-2]} (second-to-last axis of the second)"
         )
     axes = (b.ndim - 2,) + tuple(range(b.ndim - 2)) + (b.ndim - 1,)
-    b2 = reshape(transpose(b, axes), (b.shape[-2], -1))  # (K, prod(b.shape[:-2]) * N)
+    columns = math.prod(b.shape[:-2]) * b.shape[-1]
+    b2 = reshape(transpose(b, axes), (b.shape[-2], columns))  # (K, prod(b.shape[:-2]) * N)
     out = matmul(a, b2)  # (..., prod * N)
     return reshape(out, a.shape[:-1] + b.shape[:-2] + b.shape[-1:])
 
@@ -411,13 +433,27 @@ def dot(a, b) -> Tensor:
 
 
 def _normalize_axis(axis, ndim: int, op: str) -> tuple | None:
+    """``axis`` (None, an int or a sequence of ints) as sorted non-negative axes, else a clear
+    error naming the op, the axis and the Tensor's ndim."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    axes = tuple(axis) if isinstance(axis, list | tuple) else (axis,)
     for ax in axes:
-        if not -ndim <= ax < builtins.max(ndim, 1):
-            raise ValueError(f"mg.{op}: axis {ax} is out of range for a Tensor with {ndim} dims")
-    return tuple(sorted(ax % builtins.max(ndim, 1) for ax in axes))
+        if not isinstance(ax, int | np.integer) or isinstance(ax, bool):
+            raise TypeError(f"mg.{op}: axis must be an int or a tuple of ints, received {axis!r}")
+        if not -ndim <= ax < ndim:
+            expected = (
+                "a 0-d Tensor has no axes; use axis=None"
+                if ndim == 0
+                else (f"expected an axis in [{-ndim}, {ndim - 1}]")
+            )
+            raise ValueError(
+                f"mg.{op}: axis {ax} is out of range for a Tensor with ndim {ndim}; {expected}"
+            )
+    normalized = tuple(sorted(int(ax) % ndim for ax in axes))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"mg.{op}: axis {axis!r} names an axis twice (ndim {ndim})")
+    return normalized
 
 
 def _expand_reduced(g: np.ndarray, shape: tuple, axes, keepdims: bool) -> np.ndarray:
@@ -646,10 +682,8 @@ def where(condition, x, y) -> Tensor:
     x, y = _pair(x, y)
     try:
         data = np.where(cond._data, x._data, y._data)
-    except ValueError:
-        raise ValueError(
-            f"mg.where: shapes {cond.shape} (condition), {x.shape} and {y.shape} do not broadcast"
-        ) from None
+    except (ValueError, TypeError) as err:
+        raise _numpy_error("where", err, cond._data, x._data, y._data) from None
     out = Tensor(data)
     if is_recording():
         record("where", (cond, x, y), (out,))
@@ -820,8 +854,8 @@ def _compare(ufunc, a, b) -> Tensor:
     a, b = _pair(a, b)
     try:
         return Tensor(ufunc(a._data, b._data))
-    except ValueError:
-        raise ValueError(f"Cannot compare Tensors of shapes {a.shape} and {b.shape}") from None
+    except (ValueError, TypeError) as err:
+        raise _numpy_error(ufunc.__name__, err, a._data, b._data) from None
 
 
 def equal(a, b) -> Tensor:
