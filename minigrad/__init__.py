@@ -22,9 +22,11 @@ from minigrad.gradcheck import GradcheckReport, gradcheck
 from minigrad.ops import (
     abs,
     add,
+    argmax,
     cast,
     clip,
     concat,
+    cumsum,
     divide,
     dot,
     equal,
@@ -68,6 +70,7 @@ from minigrad.ops import (
     zeros,
     zeros_like,
 )
+from minigrad.einsum_op import einsum
 from minigrad.recurrent import gru_sequence, lstm_sequence, simple_rnn_sequence
 from minigrad.tape import GradientTape, Record, name_scope
 
@@ -79,11 +82,14 @@ __all__ = [
     "Variable",
     "abs",
     "add",
+    "argmax",
     "cast",
     "clip",
     "concat",
+    "cumsum",
     "divide",
     "dot",
+    "einsum",
     "equal",
     "exp",
     "expand_dims",

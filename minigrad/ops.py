@@ -8,9 +8,10 @@ for each input (``None`` where not needed). A rule may return a gradient in the 
 the tape sums it back to the input's shape in one place (``tape.unbroadcast``).
 
 Primitives: add subtract multiply divide power maximum minimum | negative exp log sqrt tanh sigmoid
-relu abs | matmul | sum max | reshape transpose getitem concat unstack | where cast identity.
+relu abs | matmul | sum max cumsum | reshape transpose getitem concat unstack | where cast identity.
 Composites: dot mean clip expand_dims squeeze stack split softmax log_softmax.
-Constants (never recorded): zeros ones zeros_like ones_like one_hot, comparisons, stop_gradient.
+Constants (never recorded): zeros ones zeros_like ones_like one_hot argmax, comparisons,
+stop_gradient. ``einsum`` (a primitive) has a module of its own, ``einsum_op.py``.
 
 dtypes: float32 stays float32. Python and numpy operands adopt the Tensor's float dtype; two
 Tensors of different float dtypes raise TypeError (cast one with ``mg.cast``).
@@ -508,6 +509,62 @@ def _max_grad(rec, g):
     winners = (x == y).astype(g.dtype)
     count = np.sum(winners, axis=axes, keepdims=True)
     return (winners * (_expand_reduced(g, x.shape, axes, keepdims) / count),)
+
+
+def _cumsum_array(a: np.ndarray, axis: int, exclusive: bool, reverse: bool) -> np.ndarray:
+    """Running sums of ``a`` along ``axis`` (its dtype kept), from the end when ``reverse``,
+    leaving out each element itself when ``exclusive``."""
+    if reverse:
+        a = np.flip(a, axis)
+    out = np.cumsum(a, axis=axis, dtype=a.dtype if a.dtype.kind in "fiu" else None)
+    if exclusive:
+        out = np.roll(out, 1, axis=axis)
+        out[(slice(None),) * axis + (0,)] = 0
+    return np.flip(out, axis) if reverse else out
+
+
+def cumsum(x, axis=None, exclusive: bool = False, reverse: bool = False) -> Tensor:
+    """Cumulative sum along ``axis`` (over the flattened Tensor when None, like numpy):
+
+        out[..., t, ...] = sum_{s <= t} x[..., s, ...]     (s < t when exclusive)
+
+    with ``reverse`` summing from the end instead (s >= t), as ``tf.math.cumsum``. The shape is
+    ``x.shape``, or ``(x.size,)`` when axis is None."""
+    x = _to_tensor(x)
+    if axis is None:
+        flat = reshape(x, (x.size,))
+        return cumsum(flat, 0, exclusive, reverse)
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"mg.cumsum: axis must be an int or None, received {axis!r}")
+    (axis,) = _normalize_axis(axis, x.ndim, "cumsum")
+    out = Tensor(_cumsum_array(x._data, axis, exclusive, reverse))
+    if is_recording():
+        record("cumsum", (x,), (out,), axis=axis, exclusive=exclusive, reverse=reverse)
+    return out
+
+
+@gradient_rule("cumsum")
+def _cumsum_grad(rec, g):
+    """d cumsum(x) = cumsum of g in the other direction: x[s] feeds every out[t] with t >= s"""
+    attrs = rec.attrs
+    return (_cumsum_array(g, attrs["axis"], attrs["exclusive"], not attrs["reverse"]),)
+
+
+def argmax(x, axis=None) -> Tensor:
+    """The index of the largest entry along ``axis`` (of the flattened Tensor when None; the
+    first one on ties), an int64 Tensor of shape ``x.shape`` without ``axis``. No gradient: the
+    result is never recorded."""
+    x = _to_tensor(x)
+    if axis is not None:
+        if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+            raise TypeError(f"mg.argmax: axis must be an int or None, received {axis!r}")
+        (axis,) = _normalize_axis(axis, x.ndim, "argmax")
+    if (x.size if axis is None else x.shape[axis]) == 0:
+        raise ValueError(
+            f"mg.argmax of an empty Tensor of shape {x.shape} along axis {axis}; expected at "
+            "least one entry to compare"
+        )
+    return Tensor(np.asarray(np.argmax(x._data, axis=axis)).astype(np.int64, copy=False))
 
 
 def mean(x, axis=None, keepdims: bool = False) -> Tensor:
