@@ -492,7 +492,9 @@ def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Maximum over ``axis`` (all axes when None), like numpy."""
     x = _to_tensor(x)
     if x.size == 0:
-        raise ValueError(f"mg.max of an empty Tensor of shape {x.shape}")
+        raise ValueError(
+            f"mg.max of an empty Tensor of shape {x.shape}; expected at least one entry"
+        )
     axes = _normalize_axis(axis, x.ndim, "max")
     out = Tensor(np.asarray(np.max(x._data, axis=axes, keepdims=keepdims)))
     if is_recording():
@@ -717,7 +719,10 @@ def unstack(x, axis: int = 0) -> list[Tensor]:
     as a single op: the time loop's way to read a sequence step by step."""
     x = _to_tensor(x)
     if x.ndim == 0 or not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"mg.unstack: axis {axis} is out of range for shape {x.shape}")
+        raise ValueError(
+            f"mg.unstack: axis {axis} is out of range for shape {x.shape}; expected a Tensor with "
+            f"at least 1 axis and an axis in [{-x.ndim}, {x.ndim - 1}]"
+        )
     axis %= x.ndim
     outs = tuple(Tensor(np.take(x._data, i, axis=axis)) for i in range(x.shape[axis]))
     if is_recording():
@@ -810,7 +815,10 @@ def expand_dims(x, axis: int) -> Tensor:
     """Insert a size-1 axis at ``axis``."""
     x = _to_tensor(x)
     if not -x.ndim - 1 <= axis <= x.ndim:
-        raise ValueError(f"mg.expand_dims: axis {axis} is out of range for shape {x.shape}")
+        raise ValueError(
+            f"mg.expand_dims: axis {axis} is out of range for shape {x.shape}; expected an axis "
+            f"in [{-x.ndim - 1}, {x.ndim}]"
+        )
     axis %= x.ndim + 1
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 

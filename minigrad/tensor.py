@@ -105,7 +105,9 @@ class Tensor:
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d Tensor")
+            raise TypeError(
+                "len() of a 0-d Tensor (shape ()); expected a Tensor with at least 1 axis"
+            )
         return self._data.shape[0]
 
     def __iter__(self):
