@@ -24,9 +24,11 @@ from minigrad.gradcheck import GradcheckReport, gradcheck
 from minigrad.ops import (
     abs,
     add,
+    argmax,
     cast,
     clip,
     concat,
+    cumsum,
     divide,
     dot,
     equal,
@@ -70,6 +72,7 @@ from minigrad.ops import (
     zeros,
     zeros_like,
 )
+from minigrad.einsum_op import einsum
 from minigrad.recurrent import gru_sequence, lstm_sequence, simple_rnn_sequence
 from minigrad.tape import GradientTape, Record, name_scope
 
@@ -81,12 +84,15 @@ __all__ = [
     "Variable",
     "abs",
     "add",
+    "argmax",
     "cast",
     "checkpoint",
     "clip",
     "concat",
+    "cumsum",
     "divide",
     "dot",
+    "einsum",
     "equal",
     "exp",
     "expand_dims",

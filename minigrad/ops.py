@@ -8,9 +8,10 @@ for each input (``None`` where not needed). A rule may return a gradient in the 
 the tape sums it back to the input's shape in one place (``tape.unbroadcast``).
 
 Primitives: add subtract multiply divide power maximum minimum | negative exp log sqrt tanh sigmoid
-relu abs | matmul | sum max | reshape transpose getitem concat unstack | where cast identity.
+relu abs | matmul | sum max cumsum | reshape transpose getitem concat unstack | where cast identity.
 Composites: dot mean clip expand_dims squeeze stack split softmax log_softmax.
-Constants (never recorded): zeros ones zeros_like ones_like one_hot, comparisons, stop_gradient.
+Constants (never recorded): zeros ones zeros_like ones_like one_hot argmax, comparisons,
+stop_gradient. ``einsum`` (a primitive) has a module of its own, ``einsum_op.py``.
 
 dtypes: float32 stays float32. Python and numpy operands adopt the Tensor's float dtype; two
 Tensors of different float dtypes raise TypeError (cast one with ``mg.cast``).
@@ -24,13 +25,14 @@ Tensors of different float dtypes raise TypeError (cast one with ``mg.cast``).
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
 from minigrad import binary_kernels, kernels, matmul_kernels
 from minigrad.dtypes import as_dtype, floatx
 from minigrad.tape import gradient_rule, is_recording, record
-from minigrad.tensor import Tensor, tensor
+from minigrad.tensor import Tensor, as_tensor
 
 # ---------------------------------------------------------------------------------------------
 # operand handling
@@ -38,7 +40,8 @@ from minigrad.tensor import Tensor, tensor
 
 
 def _to_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else tensor(x)
+    """An operand as a Tensor; a numpy array is wrapped without a copy (ops never write to it)."""
+    return x if isinstance(x, Tensor) else as_tensor(x)
 
 
 def _adopt(x, dtype: np.dtype) -> Tensor:
@@ -80,7 +83,7 @@ def _pair(a, b) -> tuple[Tensor, Tensor]:
 
 def _float_tensor(x, op: str) -> Tensor:
     """``x`` as a Tensor that must hold floats (Python numbers become the default float)."""
-    t = x if isinstance(x, Tensor) else tensor(x)
+    t = x if isinstance(x, Tensor) else as_tensor(x)
     if t._data.dtype.kind != "f":
         if not isinstance(x, Tensor):
             return Tensor(t._data.astype(floatx()))
@@ -91,16 +94,31 @@ def _float_tensor(x, op: str) -> Tensor:
     return t
 
 
+def _numpy_error(op: str, err: Exception, *arrays: np.ndarray) -> Exception:
+    """What to raise when numpy fails inside ``op``: the broadcast message when the shapes do
+    not broadcast, else numpy's own reason (same exception kind) with the op's name and the
+    operands' dtypes and shapes."""
+    shapes = [x.shape for x in arrays]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = ", ".join(str(shape) for shape in shapes[:-1]) + f" and {shapes[-1]}"
+        return ValueError(
+            f"mg.{op}: incompatible shapes {listed}; they must be equal or broadcastable "
+            "(numpy rules: trailing dimensions equal or 1)"
+        )
+    operands = " and ".join(f"{x.dtype} {x.shape}" for x in arrays)
+    kind = TypeError if isinstance(err, TypeError) else ValueError
+    return kind(f"mg.{op} failed for operands {operands}: numpy says: {err}")
+
+
 def _binary(op: str, kernel, ufunc, a, b) -> Tensor:
     a, b = _pair(a, b)
     x, y = a._data, b._data
     try:
         data = kernel(x, y) if x.dtype.kind == "f" else ufunc(x, y)
-    except ValueError:
-        raise ValueError(
-            f"mg.{op}: incompatible shapes {x.shape} and {y.shape}; they must be equal or "
-            "broadcastable (numpy rules: trailing dimensions equal or 1)"
-        ) from None
+    except (ValueError, TypeError) as err:
+        raise _numpy_error(op, err, x, y) from None
     out = Tensor(data)
     if is_recording():
         record(op, (a, b), (out,))
@@ -322,14 +340,20 @@ def _abs_grad(rec, g):
 # ---------------------------------------------------------------------------------------------
 
 
+def _rows(x: np.ndarray) -> np.ndarray:
+    """``x (..., K)`` as a matrix ``(prod(...), K)`` (spelled out: -1 is ambiguous when K = 0)."""
+    return x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
+
+
 def _matmul_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """numpy.matmul for ndim >= 2 on the Numba kernel: ``(..., M, K) @ (..., K, N)``."""
     if b.ndim == 2:  # (..., M, K) @ (K, N): fold the leading axes into M
-        out = matmul_kernels.matmul(a.reshape(-1, a.shape[-1]), b)  # (prod(...) * M, N)
+        out = matmul_kernels.matmul(_rows(a), b)  # (prod(...) * M, N)
         return out.reshape(a.shape[:-1] + (b.shape[1],))
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])  # (B, M, K)
-    b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])  # (B, K, N)
+    n = math.prod(batch)
+    a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape((n,) + a.shape[-2:])  # (B, M, K)
+    b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape((n,) + b.shape[-2:])  # (B, K, N)
     return matmul_kernels.matmul(a3, b3).reshape(batch + (a.shape[-2], b.shape[-1]))
 
 
@@ -357,13 +381,13 @@ def matmul(a, b) -> Tensor:
             f"({b.shape[-2]})"
         )
     try:
-        data = _matmul_arrays(a._data, b._data)
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
         raise ValueError(
             f"mg.matmul: the leading (batch) axes of shapes {a.shape} and {b.shape} do not "
             "broadcast"
         ) from None
-    out = Tensor(data)
+    out = Tensor(_matmul_arrays(a._data, b._data))
     if is_recording():
         record("matmul", (a, b), (out,))
     return out
@@ -377,8 +401,7 @@ def _matmul_grad(rec, g):
     db = None
     if rec.needs_grad[1]:
         if b.ndim == 2:  # leading axes were folded into M: sum them inside one product
-            a2 = a.reshape(-1, a.shape[-1])  # (N·M, K)
-            db = matmul_kernels.matmul(a2.T, g.reshape(-1, g.shape[-1]))  # (K, N)
+            db = matmul_kernels.matmul(_rows(a).T, _rows(g))  # (N·M, K)ᵀ @ (N·M, N) = (K, N)
         else:
             db = _matmul_arrays(np.swapaxes(a, -1, -2), g)
     return da, db
@@ -399,7 +422,8 @@ def dot(a, b) -> Tensor:
             f"of the first) != {b.shape[-2]} (second-to-last axis of the second)"
         )
     axes = (b.ndim - 2,) + tuple(range(b.ndim - 2)) + (b.ndim - 1,)
-    b2 = reshape(transpose(b, axes), (b.shape[-2], -1))  # (K, prod(b.shape[:-2]) * N)
+    columns = math.prod(b.shape[:-2]) * b.shape[-1]
+    b2 = reshape(transpose(b, axes), (b.shape[-2], columns))  # (K, prod(b.shape[:-2]) * N)
     out = matmul(a, b2)  # (..., prod * N)
     return reshape(out, a.shape[:-1] + b.shape[:-2] + b.shape[-1:])
 
@@ -410,13 +434,27 @@ def dot(a, b) -> Tensor:
 
 
 def _normalize_axis(axis, ndim: int, op: str) -> tuple | None:
+    """``axis`` (None, an int or a sequence of ints) as sorted non-negative axes, else a clear
+    error naming the op, the axis and the Tensor's ndim."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    axes = tuple(axis) if isinstance(axis, list | tuple) else (axis,)
     for ax in axes:
-        if not -ndim <= ax < builtins.max(ndim, 1):
-            raise ValueError(f"mg.{op}: axis {ax} is out of range for a Tensor with {ndim} dims")
-    return tuple(sorted(ax % builtins.max(ndim, 1) for ax in axes))
+        if not isinstance(ax, int | np.integer) or isinstance(ax, bool):
+            raise TypeError(f"mg.{op}: axis must be an int or a tuple of ints, received {axis!r}")
+        if not -ndim <= ax < ndim:
+            expected = (
+                "a 0-d Tensor has no axes; use axis=None"
+                if ndim == 0
+                else (f"expected an axis in [{-ndim}, {ndim - 1}]")
+            )
+            raise ValueError(
+                f"mg.{op}: axis {ax} is out of range for a Tensor with ndim {ndim}; {expected}"
+            )
+    normalized = tuple(sorted(int(ax) % ndim for ax in axes))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"mg.{op}: axis {axis!r} names an axis twice (ndim {ndim})")
+    return normalized
 
 
 def _expand_reduced(g: np.ndarray, shape: tuple, axes, keepdims: bool) -> np.ndarray:
@@ -454,7 +492,9 @@ def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Maximum over ``axis`` (all axes when None), like numpy."""
     x = _to_tensor(x)
     if x.size == 0:
-        raise ValueError(f"mg.max of an empty Tensor of shape {x.shape}")
+        raise ValueError(
+            f"mg.max of an empty Tensor of shape {x.shape}; expected at least one entry"
+        )
     axes = _normalize_axis(axis, x.ndim, "max")
     out = Tensor(np.asarray(np.max(x._data, axis=axes, keepdims=keepdims)))
     if is_recording():
@@ -471,6 +511,62 @@ def _max_grad(rec, g):
     winners = (x == y).astype(g.dtype)
     count = np.sum(winners, axis=axes, keepdims=True)
     return (winners * (_expand_reduced(g, x.shape, axes, keepdims) / count),)
+
+
+def _cumsum_array(a: np.ndarray, axis: int, exclusive: bool, reverse: bool) -> np.ndarray:
+    """Running sums of ``a`` along ``axis`` (its dtype kept), from the end when ``reverse``,
+    leaving out each element itself when ``exclusive``."""
+    if reverse:
+        a = np.flip(a, axis)
+    out = np.cumsum(a, axis=axis, dtype=a.dtype if a.dtype.kind in "fiu" else None)
+    if exclusive:
+        out = np.roll(out, 1, axis=axis)
+        out[(slice(None),) * axis + (0,)] = 0
+    return np.flip(out, axis) if reverse else out
+
+
+def cumsum(x, axis=None, exclusive: bool = False, reverse: bool = False) -> Tensor:
+    """Cumulative sum along ``axis`` (over the flattened Tensor when None, like numpy):
+
+        out[..., t, ...] = sum_{s <= t} x[..., s, ...]     (s < t when exclusive)
+
+    with ``reverse`` summing from the end instead (s >= t), as ``tf.math.cumsum``. The shape is
+    ``x.shape``, or ``(x.size,)`` when axis is None."""
+    x = _to_tensor(x)
+    if axis is None:
+        flat = reshape(x, (x.size,))
+        return cumsum(flat, 0, exclusive, reverse)
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"mg.cumsum: axis must be an int or None, received {axis!r}")
+    (axis,) = _normalize_axis(axis, x.ndim, "cumsum")
+    out = Tensor(_cumsum_array(x._data, axis, exclusive, reverse))
+    if is_recording():
+        record("cumsum", (x,), (out,), axis=axis, exclusive=exclusive, reverse=reverse)
+    return out
+
+
+@gradient_rule("cumsum")
+def _cumsum_grad(rec, g):
+    """d cumsum(x) = cumsum of g in the other direction: x[s] feeds every out[t] with t >= s"""
+    attrs = rec.attrs
+    return (_cumsum_array(g, attrs["axis"], attrs["exclusive"], not attrs["reverse"]),)
+
+
+def argmax(x, axis=None) -> Tensor:
+    """The index of the largest entry along ``axis`` (of the flattened Tensor when None; the
+    first one on ties), an int64 Tensor of shape ``x.shape`` without ``axis``. No gradient: the
+    result is never recorded."""
+    x = _to_tensor(x)
+    if axis is not None:
+        if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+            raise TypeError(f"mg.argmax: axis must be an int or None, received {axis!r}")
+        (axis,) = _normalize_axis(axis, x.ndim, "argmax")
+    if (x.size if axis is None else x.shape[axis]) == 0:
+        raise ValueError(
+            f"mg.argmax of an empty Tensor of shape {x.shape} along axis {axis}; expected at "
+            "least one entry to compare"
+        )
+    return Tensor(np.asarray(np.argmax(x._data, axis=axis)).astype(np.int64, copy=False))
 
 
 def mean(x, axis=None, keepdims: bool = False) -> Tensor:
@@ -623,7 +719,10 @@ def unstack(x, axis: int = 0) -> list[Tensor]:
     as a single op: the time loop's way to read a sequence step by step."""
     x = _to_tensor(x)
     if x.ndim == 0 or not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"mg.unstack: axis {axis} is out of range for shape {x.shape}")
+        raise ValueError(
+            f"mg.unstack: axis {axis} is out of range for shape {x.shape}; expected a Tensor with "
+            f"at least 1 axis and an axis in [{-x.ndim}, {x.ndim - 1}]"
+        )
     axis %= x.ndim
     outs = tuple(Tensor(np.take(x._data, i, axis=axis)) for i in range(x.shape[axis]))
     if is_recording():
@@ -645,10 +744,8 @@ def where(condition, x, y) -> Tensor:
     x, y = _pair(x, y)
     try:
         data = np.where(cond._data, x._data, y._data)
-    except ValueError:
-        raise ValueError(
-            f"mg.where: shapes {cond.shape} (condition), {x.shape} and {y.shape} do not broadcast"
-        ) from None
+    except (ValueError, TypeError) as err:
+        raise _numpy_error("where", err, cond._data, x._data, y._data) from None
     out = Tensor(data)
     if is_recording():
         record("where", (cond, x, y), (out,))
@@ -718,7 +815,10 @@ def expand_dims(x, axis: int) -> Tensor:
     """Insert a size-1 axis at ``axis``."""
     x = _to_tensor(x)
     if not -x.ndim - 1 <= axis <= x.ndim:
-        raise ValueError(f"mg.expand_dims: axis {axis} is out of range for shape {x.shape}")
+        raise ValueError(
+            f"mg.expand_dims: axis {axis} is out of range for shape {x.shape}; expected an axis "
+            f"in [{-x.ndim - 1}, {x.ndim}]"
+        )
     axis %= x.ndim + 1
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
@@ -819,8 +919,8 @@ def _compare(ufunc, a, b) -> Tensor:
     a, b = _pair(a, b)
     try:
         return Tensor(ufunc(a._data, b._data))
-    except ValueError:
-        raise ValueError(f"Cannot compare Tensors of shapes {a.shape} and {b.shape}") from None
+    except (ValueError, TypeError) as err:
+        raise _numpy_error(ufunc.__name__, err, a._data, b._data) from None
 
 
 def equal(a, b) -> Tensor:

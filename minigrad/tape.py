@@ -131,6 +131,7 @@ class GradientTape:
         self._records: list[Record] = []
         self._watched: set[int] = set()
         self._watched_tensors: list[Tensor] = []  # keeps watched ids alive and unique
+        self._inner_gradients: dict[int, Tensor] = {}  # see _watch_inner_gradients
         self._used = False
 
     def __enter__(self):
@@ -187,7 +188,22 @@ class GradientTape:
             if g is None and unconnected_gradients == "zero":
                 g = np.zeros(s.shape, dtype=s.dtype)
             results.append(None if g is None else Tensor(g.astype(s.dtype, copy=False)))
+        if _active_tapes:
+            computed = [r for s, r in zip(flat_sources, results, strict=True) if id(s) in found]
+            for tape in _active_tapes:
+                tape._watch_inner_gradients(computed)
         return pack_sequence_as(sources, results)
+
+    def _watch_inner_gradients(self, tensors: list[Tensor]) -> None:
+        """Watch gradients that a ``gradient()`` call made while this tape records.
+
+        Gradient rules compute in numpy, unrecorded, so the derivative of a gradient is unknown:
+        second-order gradients are not supported. Ops on these Tensors are recorded, and a reverse
+        sweep that reaches one (or starts at one) raises instead of returning a wrong or missing
+        gradient. A gradient that is only used first-order (an optimizer step) is harmless."""
+        for t in tensors:
+            self._watched.add(id(t))
+            self._inner_gradients[id(t)] = t
 
     def _seed(self, target, output_gradients) -> dict[int, np.ndarray]:
         """The starting gradients {id(target_i): dL/dtarget_i}: ones, or output_gradients."""
@@ -251,6 +267,16 @@ class GradientTape:
         for key in wanted:  # leaves (never produced by a record) and the target itself
             if key in grads:
                 found[key] = grads[key]
+        if self._inner_gradients and not grads.keys().isdisjoint(self._inner_gradients):
+            reached = next(t for key, t in self._inner_gradients.items() if key in grads)
+            raise ValueError(
+                "GradientTape.gradient: higher-order gradients are not supported: the path from "
+                f"the target reaches a Tensor of shape {reached.shape} that was produced by an "
+                "inner GradientTape.gradient call while this tape was recording (gradient rules "
+                "are not recorded, so its derivative is unknown); expected a target that does not "
+                "depend on a gradient, or wrap the gradient in mg.stop_gradient to use it as a "
+                "constant"
+            )
         return found
 
 

@@ -104,7 +104,9 @@ class Tensor:
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d Tensor")
+            raise TypeError(
+                "len() of a 0-d Tensor (shape ()); expected a Tensor with at least 1 axis"
+            )
         return self._data.shape[0]
 
     def __iter__(self):
@@ -229,13 +231,27 @@ def tensor(data, dtype=None) -> Tensor:
     """Make a constant Tensor from array-like data.
 
     numpy arrays keep their dtype (float, int and bool alike); Python data goes through numpy's
-    inference and a floating result becomes the default float dtype (float32).
+    inference and a floating result becomes the default float dtype (float32). The Tensor holds
+    its own copy of a numpy array (or any buffer) it is given: a Tensor is immutable, so changing
+    the caller's array afterwards does not change it.
 
     >>> mg.tensor([1, 2]).dtype, mg.tensor([1.5]).dtype
     (dtype('int64'), dtype('float32'))
     """
     if isinstance(data, Tensor) and dtype is None:
         return Tensor(data._data)
+    array = as_array(data, dtype)
+    if array is data or array.base is not None:  # the caller's memory, not a fresh array
+        array = array.copy()
+    return Tensor(array)
+
+
+def as_tensor(data, dtype=None) -> Tensor:
+    """Like :func:`tensor`, but a numpy array that needs no conversion is wrapped as it is,
+    WITHOUT a copy: the Tensor sees later changes to the array. For minigrad's own conversion of
+    op operands (``ops``), which read them once and never write to them."""
+    if isinstance(data, Tensor) and dtype is None:
+        return data
     return Tensor(as_array(data, dtype))
 
 

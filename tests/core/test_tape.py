@@ -217,3 +217,29 @@ def test_is_recording_tells_whether_a_tape_is_active():
         with mg.GradientTape():
             assert mg.tape.is_recording()
     assert not mg.tape.is_recording()
+
+
+def test_an_outer_tape_refuses_to_differentiate_an_inner_gradient():
+    """d/dx (d/dx x**3) at 3 would be 18: second order is not supported, and says so."""
+    x = mg.Variable([3.0], dtype="float64")
+    with mg.GradientTape(persistent=True) as outer:
+        with mg.GradientTape() as inner:
+            y = x**3
+        g = inner.gradient(y, x)
+        np.testing.assert_allclose(g.numpy(), [27.0])  # first order, inside the outer tape
+        z = mg.sum(g * x)
+    message = "higher-order gradients are not supported.*inner GradientTape.gradient"
+    with pytest.raises(ValueError, match=message):
+        outer.gradient(g, x)  # the target is an inner gradient
+    with pytest.raises(ValueError, match=message):
+        outer.gradient(z, x)  # the sweep reaches one
+
+
+def test_first_order_work_inside_an_outer_tape_keeps_working():
+    x = mg.Variable([3.0], dtype="float64")
+    with mg.GradientTape() as outer:
+        with mg.GradientTape() as inner:
+            y = x**3
+        g = inner.gradient(y, x)
+        z = mg.sum(mg.stop_gradient(g) * x) + mg.sum(y)  # 27 x + x**3
+    np.testing.assert_allclose(outer.gradient(z, x).numpy(), [27.0 + 27.0])

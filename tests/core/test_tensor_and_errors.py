@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad.tensor import as_tensor
 
 
 def test_tensor_surface():
@@ -26,6 +27,25 @@ def test_tensor_dtype_inference():
     assert mg.tensor([1], dtype="float64").dtype == np.float64
     mg.set_floatx("float64")
     assert mg.tensor([1.5]).dtype == np.float64
+
+
+def test_tensor_copies_the_array_it_is_given():
+    array = np.arange(6.0).reshape(2, 3)
+    made = [mg.tensor(array), mg.tensor(array[:, 1:]), mg.tensor(array, dtype="float64")]
+    from_buffer = mg.tensor(memoryview(bytearray(8)).cast("d"))
+    expected = [array.copy(), array[:, 1:].copy(), array.copy()]
+    array[:] = -1.0  # the caller changes its array afterwards
+    for t, values in zip(made, expected, strict=True):
+        np.testing.assert_array_equal(t.numpy(), values)
+    assert not np.shares_memory(from_buffer.numpy(), array) and from_buffer.numpy()[0] == 0.0
+
+
+def test_as_tensor_wraps_without_a_copy():
+    array = np.zeros(3)
+    view = as_tensor(array)
+    assert view.numpy() is array
+    array[0] = 2.0
+    assert mg.sum(view).item() == 2.0
 
 
 def test_operands_adopt_the_tensor_dtype_and_mixed_floats_raise():
@@ -103,3 +123,46 @@ def test_gradcheck_reports_and_names_the_worst_element():
 
     with pytest.raises(AssertionError, match=r"input 0 at index \(1,\)"):
         mg.gradcheck(wrong, [np.array([1.0, 3.0])])
+
+
+@pytest.mark.parametrize(
+    "a_shape, b_shape", [((2, 0), (0, 4)), ((3, 2, 0), (3, 0, 4)), ((0, 3), (3, 4)), ((0,), (0,))]
+)
+def test_matmul_with_an_empty_axis_is_numpys(a_shape, b_shape):
+    a = mg.Variable(np.ones(a_shape), dtype="float64")
+    b = mg.Variable(np.ones(b_shape), dtype="float64")
+    with mg.GradientTape() as tape:
+        y = mg.matmul(a, b)
+        loss = mg.sum(y)
+    np.testing.assert_array_equal(y.numpy(), np.matmul(a.numpy(), b.numpy()))
+    # d sum(A @ B) / dA = 1 @ Bᵀ: a sum over an empty axis (K = 0 or N = 0) or empty itself
+    for g, shape in zip(tape.gradient(loss, [a, b]), [a_shape, b_shape], strict=True):
+        np.testing.assert_array_equal(g.numpy(), np.zeros(shape))
+
+
+def test_numpy_failures_are_reported_with_the_op_and_numpys_reason():
+    with pytest.raises(ValueError, match=r"mg\.power .*int64.*negative integer powers"):
+        mg.tensor([1, 2, 3]) ** -1
+    with pytest.raises(TypeError, match=r"mg\.subtract .*bool.*boolean subtract"):
+        mg.subtract(mg.tensor([True]), mg.tensor([False]))
+    with pytest.raises(ValueError, match=r"mg\.where: incompatible shapes \(3,\), \(2,\) and"):
+        mg.where(mg.ones(3) > 0, mg.ones(2), mg.ones(3))
+    with pytest.raises(ValueError, match=r"mg\.less: incompatible shapes \(2,\) and \(3,\)"):
+        _ = mg.ones(2) < mg.ones(3)
+
+
+@pytest.mark.parametrize("op", [mg.sum, mg.max, mg.mean, mg.squeeze])
+def test_an_axis_of_a_0d_tensor_is_a_value_error(op):
+    with pytest.raises(ValueError, match=rf"mg\.{op.__name__}: axis 0 .*ndim 0"):
+        op(mg.tensor(1.0), axis=0)
+
+
+def test_bad_axes_name_the_op_the_axis_and_the_ndim():
+    with pytest.raises(
+        ValueError, match=r"mg\.sum: axis -3 .*ndim 2; expected an axis in \[-2, 1\]"
+    ):
+        mg.sum(mg.ones((2, 3)), axis=-3)
+    with pytest.raises(ValueError, match=r"mg\.mean: axis \(1, -1\) names an axis twice"):
+        mg.mean(mg.ones((2, 3)), axis=(1, -1))
+    with pytest.raises(TypeError, match=r"mg\.max: axis must be an int .*received 1\.5"):
+        mg.max(mg.ones(3), axis=1.5)
