@@ -10,6 +10,7 @@ from minigrad_layers.engine.input_layer import Input, InputLayer
 from minigrad_layers.engine.layer import Layer
 from minigrad_layers.layers.core import Activation, Dense, Dropout, Embedding, Masking
 from minigrad_layers.layers.merge import Add, Concatenate
+from minigrad_layers.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from minigrad_layers.layers.rnn import (
     GRU,
     LSTM,
@@ -33,12 +34,16 @@ __all__ = [
     "Dense",
     "Dropout",
     "Embedding",
+    "Flatten",
     "GRUCell",
     "Input",
     "InputLayer",
     "LSTMCell",
     "Layer",
     "Masking",
+    "Permute",
+    "RepeatVector",
+    "Reshape",
     "SimpleRNN",
     "SimpleRNNCell",
     "StackedRNNCells",
