@@ -15,7 +15,7 @@ The top level re-exports the layer classes (``mgl.LSTM is mgl.layers.LSTM``), th
 the modules users reach by their Keras names (``mgl.optimizers``, ``mgl.losses``, ...).
 """
 
-from minigrad_layers import activations, initializers, inspect, interop, layers  # noqa: F401
+from minigrad_layers import activations, initializers, inspect, interop, layers, utils  # noqa: F401
 from minigrad_layers.engine.masks import get_keras_mask, set_keras_mask  # noqa: F401
 from minigrad_layers.engine.model import Model, Sequential  # noqa: F401
 from minigrad_layers.engine.naming import clear_session  # noqa: F401
@@ -26,16 +26,23 @@ from minigrad_layers.layers import (  # noqa: F401
     RNN,
     Activation,
     Add,
+    Average,
     Bidirectional,
     Concatenate,
     Dense,
+    Dot,
     Dropout,
     Embedding,
+    Flatten,
     GRUCell,
     Input,
     Layer,
     LSTMCell,
     Masking,
+    Multiply,
+    Permute,
+    RepeatVector,
+    Reshape,
     SimpleRNN,
     SimpleRNNCell,
     StackedRNNCells,

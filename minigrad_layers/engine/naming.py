@@ -2,8 +2,8 @@
 
 >>> import minigrad_layers as mgl
 >>> mgl.clear_session()
->>> unique_name("dense"), unique_name("dense"), to_snake_case("LSTMCell")
-('dense', 'dense_1', 'lstm_cell')
+>>> unique_name("dense"), unique_name("dense"), to_snake_case("LSTMCell"), to_snake_case("Conv1D")
+('dense', 'dense_1', 'lstm_cell', 'conv1d')
 """
 
 import re
@@ -13,10 +13,11 @@ _counters: defaultdict[str, int] = defaultdict(int)
 
 
 def to_snake_case(class_name: str) -> str:
-    """``"SimpleRNNCell"`` -> ``"simple_rnn_cell"``: an underscore before each capitalised word
-    and before a capital that follows a lower-case letter or digit."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
-    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    """``"SimpleRNNCell"`` -> ``"simple_rnn_cell"``, ``"GlobalAveragePooling1D"`` ->
+    ``"global_average_pooling1d"`` (Keras' rule): an underscore before each capitalised word (its
+    digits belong to it) and before a capital that follows a lower-case letter."""
+    name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", class_name)
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
     return name if not name.startswith("_") else "private" + name
 
 

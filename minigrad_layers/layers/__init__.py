@@ -9,7 +9,8 @@ True
 from minigrad_layers.engine.input_layer import Input, InputLayer
 from minigrad_layers.engine.layer import Layer
 from minigrad_layers.layers.core import Activation, Dense, Dropout, Embedding, Masking
-from minigrad_layers.layers.merge import Add, Concatenate
+from minigrad_layers.layers.merge import Add, Average, Concatenate, Dot, Multiply
+from minigrad_layers.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from minigrad_layers.layers.rnn import (
     GRU,
     LSTM,
@@ -28,17 +29,24 @@ __all__ = [
     "RNN",
     "Activation",
     "Add",
+    "Average",
     "Bidirectional",
     "Concatenate",
     "Dense",
+    "Dot",
     "Dropout",
     "Embedding",
+    "Flatten",
     "GRUCell",
     "Input",
     "InputLayer",
     "LSTMCell",
     "Layer",
     "Masking",
+    "Multiply",
+    "Permute",
+    "RepeatVector",
+    "Reshape",
     "SimpleRNN",
     "SimpleRNNCell",
     "StackedRNNCells",

@@ -1,0 +1,1 @@
+"""Helpers reached as ``mgl.utils.<name>`` (Keras' ``keras.utils``)."""
