@@ -6,6 +6,7 @@
 * ``call(inputs, ...)`` computes with minigrad ops, so a GradientTape differentiates it.
 
 Calling a layer (``layer(x)``) converts ``x`` to Tensors, casts float inputs to the layer's dtype,
+checks them against ``layer.input_spec`` (``input_spec.py``; layers set it in ``build``),
 builds the layer if needed, passes ``training`` and ``mask`` to ``call`` when its signature takes
 them, and attaches the output mask (``compute_mask``) to the output Tensors (``masks.py``), so the
 next layer receives it (Keras' eager masking). Called on a symbolic tensor (``mgl.Input``), a
@@ -48,6 +49,7 @@ from minigrad.nest import flatten
 from minigrad_layers import initializers
 from minigrad_layers.engine import call_context, functional, naming
 from minigrad_layers.engine.functional import shape_of
+from minigrad_layers.engine.input_spec import assert_input_compatibility
 from minigrad_layers.engine.masks import get_keras_mask, set_keras_mask
 
 __all__ = ["Layer"]
@@ -194,6 +196,7 @@ class Layer:
 
     built = False
     supports_masking = False
+    input_spec = None  # an InputSpec (or a list, one per input) checked before every call
     _autocast = True  # cast float inputs to self.dtype (Keras autocast)
     _names_weights = True  # this layer's name goes into the paths of weights built inside it
 
@@ -426,8 +429,10 @@ class Layer:
         if "_init_done" not in self.__dict__:
             raise _missing_init_error(self, "calling the layer")
         if _has_symbolic(inputs) or _has_symbolic(args) or _has_symbolic(kwargs):
+            assert_input_compatibility(self.input_spec, inputs, self.name)
             return functional.symbolic_call(self, inputs, args, kwargs)
         inputs = _as_tensors(inputs, self.dtype if self._autocast else None)
+        assert_input_compatibility(self.input_spec, inputs, self.name)
         accepts_training, accepts_mask = _call_spec(type(self))
         training = kwargs.pop("training", None)
         if training is None and _training:

@@ -15,6 +15,7 @@ import numpy as np
 import minigrad as mg
 from minigrad_layers import activations, initializers
 from minigrad_layers.engine.functional import is_shape
+from minigrad_layers.engine.input_spec import InputSpec
 from minigrad_layers.engine.layer import Layer
 
 __all__ = ["Activation", "Dense", "Dropout", "Embedding", "Masking"]
@@ -67,6 +68,7 @@ class Dense(Layer):
                 f"Dense {self.name!r}: the last dimension of its input must be known, received "
                 f"input shape {input_shape}"
             )
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_shape[-1]})
         self.kernel = self.add_weight(
             "kernel", (input_shape[-1], self.units), self.kernel_initializer
         )
@@ -130,6 +132,10 @@ class Embedding(Layer):
         self.input_length = input_length
 
     def build(self, input_shape) -> None:
+        if self.input_length is not None:  # Keras 2: the sequence length is fixed
+            lengths = self.input_length
+            lengths = tuple(lengths) if isinstance(lengths, list | tuple) else (lengths,)
+            self.input_spec = InputSpec(shape=(None, *lengths))
         self.embeddings = self.add_weight(
             "embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer
         )

@@ -9,6 +9,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.nest import flatten
+from minigrad_layers.engine.input_spec import InputSpec
 from minigrad_layers.engine.layer import Layer, _as_tensors
 from minigrad_layers.engine.masks import get_keras_mask
 from minigrad_layers.layers.rnn import fused, loop
@@ -186,9 +187,11 @@ class RNN(Layer):
             raise ValueError(_UNROLL_UNKNOWN_TIME)
 
     def build(self, input_shape) -> None:
-        """Build the cell on the step input shape ``(batch,) + input_shape[2:]``."""
+        """Build the cell on the step input shape ``(batch,) + input_shape[2:]``; later calls
+        must have the same step shape (any batch and length: ``input_spec``)."""
         shape = tuple(input_shape)
         self._check_input_shape(shape)
+        self.input_spec = InputSpec(shape=(None, None, *shape[2:]))
         batch = shape[self._axes()[0]]
         if self.stateful and self.stateful_batch_size is None and batch is not None:
             self.stateful_batch_size = batch
