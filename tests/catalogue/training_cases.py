@@ -111,4 +111,34 @@ CASES = [
         TypeError,
         ("['lr']", "learning_rate"),
     ),
+    Case(
+        "adam with beta_1 of 1",
+        lambda: optimizers.Adam(beta_1=1.0),
+        ValueError,
+        ("`beta_1`", "[0, 1)", "received 1.0"),
+    ),
+    Case(
+        "sgd with a negative learning rate",
+        lambda: optimizers.SGD(learning_rate=-0.1),
+        ValueError,
+        ("`learning_rate`", "(0, inf)", "received -0.1"),
+    ),
+    Case(
+        "rmsprop with epsilon 0",
+        lambda: optimizers.RMSprop(epsilon=0.0),
+        ValueError,
+        ("`epsilon`", "(0, inf)", "received 0.0"),
+    ),
+    Case(
+        "sgd with a negative clipnorm",
+        lambda: optimizers.SGD(clipnorm=-1.0),
+        ValueError,
+        ("`clipnorm`", "[0, inf)", "received -1.0"),
+    ),
+    Case(
+        "adam with a learning rate given as a string",
+        lambda: optimizers.Adam(learning_rate="fast"),
+        ValueError,
+        ("`learning_rate`", "'fast'", "of type str"),
+    ),
 ]
