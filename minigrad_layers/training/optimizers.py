@@ -11,7 +11,7 @@ One call of ``apply_gradients(zip(grads, variables))`` is one training step:
    is seen;
 4. ``iterations`` (the number of steps taken) goes up by one.
 
-The constructors check every hyperparameter: ``learning_rate`` and ``epsilon`` finite and > 0,
+The constructors check every hyperparameter: ``learning_rate`` finite and >= 0, ``epsilon`` > 0,
 ``momentum``, ``beta_1``, ``beta_2`` and ``rho`` in [0, 1), the clipping thresholds finite and
 >= 0 (0: no clipping); a bad one is a ValueError naming it, the value and the interval.
 
@@ -66,7 +66,7 @@ def _rate(name: str, value) -> float:
 
 
 def _positive(name: str, value) -> float:
-    """A step size or fuzz factor: finite and > 0."""
+    """A fuzz factor: finite and > 0."""
     return _hyperparameter(name, value, 0.0, math.inf, low_open=True)
 
 
@@ -95,7 +95,10 @@ class Optimizer:
                 f"{type(self).__name__} received unknown keyword argument(s) {sorted(kwargs)}; "
                 f"accepted: {accepted}"
             )
-        self.learning_rate = _positive("learning_rate", learning_rate)
+        # 0 is allowed (as in Keras): a model can run the training step without moving
+        self.learning_rate = _hyperparameter(
+            "learning_rate", learning_rate, 0.0, math.inf, low_open=False
+        )
         clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
         given = [key for key, value in clips.items() if value is not None]
         if len(given) > 1:

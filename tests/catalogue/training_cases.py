@@ -121,7 +121,7 @@ CASES = [
         "sgd with a negative learning rate",
         lambda: optimizers.SGD(learning_rate=-0.1),
         ValueError,
-        ("`learning_rate`", "(0, inf)", "received -0.1"),
+        ("`learning_rate`", "[0, inf)", "received -0.1"),
     ),
     Case(
         "rmsprop with epsilon 0",
