@@ -149,6 +149,31 @@ def _input_mask(inputs):
     return None
 
 
+def checked_mask(mask, layer_name: str):
+    """A mask given to layer ``layer_name`` as a bool Tensor: bools as they are, numbers that are
+    all exactly 0 or 1 converted (True = keep); a list (one mask per input) entry by entry. Any
+    other number is a ValueError naming it, any other dtype a TypeError naming it."""
+    if mask is None:
+        return None
+    if isinstance(mask, _SEQUENCE) and not _is_plain_data(mask):
+        return [checked_mask(m, layer_name) for m in mask]
+    array = np.asarray(mask.numpy() if isinstance(mask, mg.Tensor) else mask)
+    if array.dtype == bool:
+        return mask if isinstance(mask, mg.Tensor) else mg.tensor(array)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(
+            f"Layer {layer_name!r}: a mask must be bool (or numbers 0/1), received a mask of "
+            f"dtype {array.dtype}"
+        )
+    bad = (array != 0) & (array != 1)
+    if bad.any():
+        raise ValueError(
+            f"Layer {layer_name!r}: a mask must be bool, or numbers that are all 0 or 1; "
+            f"received a mask of dtype {array.dtype} holding the value {array[bad].flat[0].item()}"
+        )
+    return mg.tensor(array.astype(bool))
+
+
 def _attach_mask(outputs, mask) -> None:
     """Attach ``mask`` to the output Tensors, unless ``call`` already set all of them."""
     if mask is None:
@@ -439,7 +464,10 @@ class Layer:
             training = _training[-1]
         if training is not None and accepts_training:
             kwargs["training"] = training
-        mask = kwargs.pop("mask") if "mask" in kwargs else _input_mask(inputs)
+        if "mask" in kwargs:
+            mask = checked_mask(kwargs.pop("mask"), self.name)
+        else:
+            mask = _input_mask(inputs)
         if mask is not None and accepts_mask:
             kwargs["mask"] = mask
         call_context.building.append(self)

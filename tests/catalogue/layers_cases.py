@@ -68,4 +68,58 @@ CASES = [
         ValueError,
         ("has 2 weights", "list of 1 arrays"),
     ),
+    Case(
+        "a mask holding 0.5",
+        lambda: mgl.Dense(2, name="dense")(np.ones((2, 3, 4)), mask=np.full((2, 3), 0.5)),
+        ValueError,
+        ("layer 'dense'", "bool, or numbers that are all 0 or 1", "dtype float64", "value 0.5"),
+    ),
+    Case(
+        "a mask of strings",
+        lambda: mgl.Dense(2, name="dense")(np.ones((1, 2, 4)), mask=np.array([["yes", "no"]])),
+        TypeError,
+        ("layer 'dense'", "a mask must be bool", "dtype <U3"),
+    ),
+    Case(
+        "an rnn mask holding 2",
+        lambda: mgl.GRU(2, name="gru")(np.ones((1, 2, 4)), mask=np.array([[1, 2]])),
+        ValueError,
+        ("layer 'gru'", "dtype int64", "value 2"),
+    ),
+    Case(
+        "embedding given a fractional id",
+        lambda: mgl.Embedding(5, 2, name="emb")(np.array([[0.0, 1.7]])),
+        ValueError,
+        ("'emb'", "integer ids", "non-integer id 1.7"),
+    ),
+    Case(
+        "embedding id outside the table",
+        lambda: mgl.Embedding(5, 2, name="emb")(np.array([[0, 5]])),
+        ValueError,
+        ("input_dim=5", "[0, 5)", "from 0 to 5"),
+    ),
+    Case(
+        "dense of zero units",
+        lambda: mgl.Dense(0),
+        ValueError,
+        ("`units` must be a positive integer", "received 0"),
+    ),
+    Case(
+        "dropout rate of 1",
+        lambda: mgl.Dropout(1.0),
+        ValueError,
+        ("number in [0, 1)", "received 1.0"),
+    ),
+    Case(
+        "layer with an unknown keyword",
+        lambda: mgl.Dense(2, activaton="relu"),
+        TypeError,
+        ("['activaton']", "name, dtype, trainable"),
+    ),
+    Case(
+        "symbolic tensor used as an array",
+        lambda: np.asarray(mgl.Input((3,))),
+        TypeError,
+        ("has no value", "calling layers on it"),
+    ),
 ]
