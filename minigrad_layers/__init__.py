@@ -16,6 +16,7 @@ the modules users reach by their Keras names (``mgl.optimizers``, ``mgl.losses``
 """
 
 from minigrad_layers import activations, initializers, inspect, interop, layers, utils  # noqa: F401
+from minigrad_layers.engine.input_spec import InputSpec  # noqa: F401
 from minigrad_layers.engine.masks import get_keras_mask, set_keras_mask  # noqa: F401
 from minigrad_layers.engine.model import Model, Sequential  # noqa: F401
 from minigrad_layers.engine.naming import clear_session  # noqa: F401

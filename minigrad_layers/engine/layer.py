@@ -6,6 +6,7 @@
 * ``call(inputs, ...)`` computes with minigrad ops, so a GradientTape differentiates it.
 
 Calling a layer (``layer(x)``) converts ``x`` to Tensors, casts float inputs to the layer's dtype,
+checks them against ``layer.input_spec`` (``input_spec.py``; layers set it in ``build``),
 builds the layer if needed, passes ``training`` and ``mask`` to ``call`` when its signature takes
 them, and attaches the output mask (``compute_mask``) to the output Tensors (``masks.py``), so the
 next layer receives it (Keras' eager masking). Called on a symbolic tensor (``mgl.Input``), a
@@ -48,6 +49,7 @@ from minigrad.nest import flatten
 from minigrad_layers import initializers
 from minigrad_layers.engine import call_context, functional, naming
 from minigrad_layers.engine.functional import shape_of
+from minigrad_layers.engine.input_spec import assert_input_compatibility
 from minigrad_layers.engine.masks import get_keras_mask, set_keras_mask
 
 __all__ = ["Layer"]
@@ -147,6 +149,31 @@ def _input_mask(inputs):
     return None
 
 
+def checked_mask(mask, layer_name: str):
+    """A mask given to layer ``layer_name`` as a bool Tensor: bools as they are, numbers that are
+    all exactly 0 or 1 converted (True = keep); a list (one mask per input) entry by entry. Any
+    other number is a ValueError naming it, any other dtype a TypeError naming it."""
+    if mask is None:
+        return None
+    if isinstance(mask, _SEQUENCE) and not _is_plain_data(mask):
+        return [checked_mask(m, layer_name) for m in mask]
+    array = np.asarray(mask.numpy() if isinstance(mask, mg.Tensor) else mask)
+    if array.dtype == bool:
+        return mask if isinstance(mask, mg.Tensor) else mg.tensor(array)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(
+            f"Layer {layer_name!r}: a mask must be bool (or numbers 0/1), received a mask of "
+            f"dtype {array.dtype}"
+        )
+    bad = (array != 0) & (array != 1)
+    if bad.any():
+        raise ValueError(
+            f"Layer {layer_name!r}: a mask must be bool, or numbers that are all 0 or 1; "
+            f"received a mask of dtype {array.dtype} holding the value {array[bad].flat[0].item()}"
+        )
+    return mg.tensor(array.astype(bool))
+
+
 def _attach_mask(outputs, mask) -> None:
     """Attach ``mask`` to the output Tensors, unless ``call`` already set all of them."""
     if mask is None:
@@ -194,6 +221,7 @@ class Layer:
 
     built = False
     supports_masking = False
+    input_spec = None  # an InputSpec (or a list, one per input) checked before every call
     _autocast = True  # cast float inputs to self.dtype (Keras autocast)
     _names_weights = True  # this layer's name goes into the paths of weights built inside it
 
@@ -426,15 +454,20 @@ class Layer:
         if "_init_done" not in self.__dict__:
             raise _missing_init_error(self, "calling the layer")
         if _has_symbolic(inputs) or _has_symbolic(args) or _has_symbolic(kwargs):
+            assert_input_compatibility(self.input_spec, inputs, self.name)
             return functional.symbolic_call(self, inputs, args, kwargs)
         inputs = _as_tensors(inputs, self.dtype if self._autocast else None)
+        assert_input_compatibility(self.input_spec, inputs, self.name)
         accepts_training, accepts_mask = _call_spec(type(self))
         training = kwargs.pop("training", None)
         if training is None and _training:
             training = _training[-1]
         if training is not None and accepts_training:
             kwargs["training"] = training
-        mask = kwargs.pop("mask") if "mask" in kwargs else _input_mask(inputs)
+        if "mask" in kwargs:
+            mask = checked_mask(kwargs.pop("mask"), self.name)
+        else:
+            mask = _input_mask(inputs)
         if mask is not None and accepts_mask:
             kwargs["mask"] = mask
         call_context.building.append(self)

@@ -10,11 +10,15 @@
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 import minigrad as mg
 from minigrad_layers import activations, initializers
 from minigrad_layers.engine.functional import is_shape
+from minigrad_layers.engine.input_spec import InputSpec
 from minigrad_layers.engine.layer import Layer
 
 __all__ = ["Activation", "Dense", "Dropout", "Embedding", "Masking"]
@@ -67,6 +71,7 @@ class Dense(Layer):
                 f"Dense {self.name!r}: the last dimension of its input must be known, received "
                 f"input shape {input_shape}"
             )
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_shape[-1]})
         self.kernel = self.add_weight(
             "kernel", (input_shape[-1], self.units), self.kernel_initializer
         )
@@ -102,8 +107,8 @@ class Embedding(Layer):
     ``mask_zero=True`` makes id 0 padding: the output mask is ``ids != 0`` (so ``input_dim``
     counts the padding id). As in Keras 2, the input shape is ``(input_length,)`` unless given
     (``input_length=None``: sequences of any length), so a Sequential starting with an
-    Embedding is built at once. Float ids are truncated to integers; ids outside
-    ``[0, input_dim)`` raise.
+    Embedding is built at once. Integer-valued float ids (``3.0``) are cast to integers, as Keras
+    casts them; other floats (``1.7``) and ids outside ``[0, input_dim)`` raise.
 
     >>> import minigrad_layers as mgl
     >>> mgl.Embedding(5, 3)(np.array([[0, 4]])).shape
@@ -130,12 +135,23 @@ class Embedding(Layer):
         self.input_length = input_length
 
     def build(self, input_shape) -> None:
+        if self.input_length is not None:  # Keras 2: the sequence length is fixed
+            lengths = self.input_length
+            lengths = tuple(lengths) if isinstance(lengths, list | tuple) else (lengths,)
+            self.input_spec = InputSpec(shape=(None, *lengths))
         self.embeddings = self.add_weight(
             "embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer
         )
 
     def call(self, inputs):
         ids = inputs.numpy()
+        if ids.dtype.kind == "f":
+            fractional = ids != np.round(ids)  # also True for NaN
+            if fractional.any():
+                raise ValueError(
+                    f"Embedding {self.name!r} looks up integer ids, received the non-integer "
+                    f"id {ids[fractional].flat[0].item()} (float ids must be whole numbers)"
+                )
         if ids.dtype.kind not in "iu":
             ids = ids.astype(np.int64)
         if ids.size and (ids.min() < 0 or ids.max() >= self.input_dim):
@@ -244,6 +260,8 @@ class Activation(Layer):
 class Masking(Layer):
     """Masks the time steps whose features all equal ``mask_value``: the output mask is
     ``any(x != mask_value, axis=-1)`` and the output is ``x`` with those steps zeroed.
+    ``mask_value=np.nan`` masks the steps whose features are all NaN (NaN equals nothing, so
+    they are found with ``isnan``), and zeroes them too.
 
     >>> import minigrad_layers as mgl
     >>> x = np.array([[[1.0, 2.0], [0.0, 0.0]]])
@@ -258,11 +276,15 @@ class Masking(Layer):
         self.mask_value = mask_value
 
     def _keep(self, inputs) -> np.ndarray:
-        return np.any(inputs.numpy() != self.mask_value, axis=-1)  # (batch, timesteps)
+        x = inputs.numpy()
+        value = self.mask_value
+        if isinstance(value, numbers.Real) and math.isnan(value):
+            return ~np.all(np.isnan(x), axis=-1)  # (batch, timesteps)
+        return np.any(x != value, axis=-1)
 
     def call(self, inputs):
         keep = self._keep(inputs)[..., None]  # (batch, timesteps, 1)
-        return inputs * keep.astype(inputs.dtype)
+        return mg.where(keep, inputs, 0.0)  # zeros also where the masked values are NaN
 
     def compute_mask(self, inputs, mask=None):
         return mg.tensor(self._keep(inputs))

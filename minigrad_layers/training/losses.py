@@ -12,6 +12,11 @@ output of ``Embedding(mask_zero=True)`` -> ``LSTM(return_sequences=True)`` -> ``
 steps get weight 0 and the others ``total / valid``, so the mean becomes
 ``sum(loss * mask) / sum(mask)``: the mean over the unmasked steps only (Keras 3 ``apply_mask``).
 
+Shapes: ``y_true`` has the shape of ``y_pred``, up to Keras's fix-up of a last axis of size 1
+(targets ``(B,)`` with outputs ``(B, 1)`` are fine); sparse losses take integer class ids of the
+shape of ``y_pred`` without its class axis, each in ``[0, classes)``. Anything else raises a
+ValueError naming both shapes, or the bad label: never a silent broadcast.
+
 Numerical stability: from logits, categorical losses use ``log_softmax`` and the binary one the
 form ``max(x, 0) - x * z + log(1 + exp(-|x|))``; from probabilities, ``y_pred`` is clipped to
 ``[1e-7, 1 - 1e-7]`` (Keras's epsilon) before the log.
@@ -98,12 +103,56 @@ def squeeze_or_expand_to_same_rank(x1, x2):
     return x1, x2
 
 
-def _check_same_shape(y_true: np.ndarray, y_pred: mg.Tensor, fn: str) -> None:
+def _check_same_shape(y_true, y_pred, fn: str) -> None:
     if y_true.shape != y_pred.shape:
         raise ValueError(
-            f"{fn}: y_true and y_pred must have the same shape, received y_true {y_true.shape} "
-            f"and y_pred {y_pred.shape}"
+            f"{fn}: y_true and y_pred must have the same shape (up to a last axis of size 1), "
+            f"received y_true {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)}"
         )
+
+
+def matched_targets(y_true, y_pred, fn: str):
+    """``(y_true, y_pred)`` with the same shape: Keras's fix-up of a last axis of size 1
+    (:func:`squeeze_or_expand_to_same_rank`), then any other difference is a ValueError naming
+    both shapes (never a silent broadcast: targets ``(4,)`` against outputs ``(4, 4)`` raise)."""
+    fixed_true, fixed_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    if fixed_true.shape != fixed_pred.shape:
+        _check_same_shape(y_true, y_pred, fn)  # names the shapes as given
+    return fixed_true, fixed_pred
+
+
+def class_ids(y_true, y_pred_shape: tuple, fn: str) -> np.ndarray:
+    """Integer class targets for outputs of ``y_pred_shape`` ``(..., classes)``: ``y_true`` of
+    shape ``(...)`` or ``(..., 1)``, integer-valued (floats such as ``2.0`` are accepted), each in
+    ``[0, classes)``; anything else is a ValueError naming the offending value."""
+    ids = np.asarray(y_true)
+    if ids.ndim == len(y_pred_shape) and ids.ndim and ids.shape[-1] == 1:
+        ids = ids[..., 0]
+    if ids.shape != tuple(y_pred_shape[:-1]):
+        raise ValueError(
+            f"{fn}: y_true must have the shape of y_pred without its last (class) axis, "
+            f"received y_true {np.shape(y_true)} and y_pred {tuple(y_pred_shape)}"
+        )
+    classes = y_pred_shape[-1]
+    if ids.dtype.kind not in "iu":
+        if ids.dtype.kind != "f":
+            raise ValueError(
+                f"{fn}: y_true must hold integer class ids, received dtype {ids.dtype}"
+            )
+        fractional = ids != np.round(ids)  # also True for NaN
+        if fractional.any():
+            raise ValueError(
+                f"{fn}: y_true must hold integer class ids in [0, {classes}), received the "
+                f"non-integer label {ids[fractional].flat[0].item()}"
+            )
+        ids = ids.astype(np.int64)
+    outside = (ids < 0) | (ids >= classes)
+    if outside.any():
+        raise ValueError(
+            f"{fn}: class ids must lie in [0, {classes}) for y_pred with {classes} classes, "
+            f"received the label {ids[outside].flat[0].item()}"
+        )
+    return ids
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,7 +163,7 @@ def _check_same_shape(y_true: np.ndarray, y_pred: mg.Tensor, fn: str) -> None:
 def mean_squared_error(y_true, y_pred) -> mg.Tensor:
     """``mean((y_pred - y_true)**2, axis=-1)``."""
     y_pred = _prediction(y_pred)
-    y_true, y_pred = squeeze_or_expand_to_same_rank(np.asarray(y_true, y_pred.dtype), y_pred)
+    y_true, y_pred = matched_targets(np.asarray(y_true, y_pred.dtype), y_pred, "mean_squared_error")
     diff = y_pred - y_true
     return mg.mean(diff * diff, axis=-1)
 
@@ -122,7 +171,8 @@ def mean_squared_error(y_true, y_pred) -> mg.Tensor:
 def mean_absolute_error(y_true, y_pred) -> mg.Tensor:
     """``mean(|y_pred - y_true|, axis=-1)``."""
     y_pred = _prediction(y_pred)
-    y_true, y_pred = squeeze_or_expand_to_same_rank(np.asarray(y_true, y_pred.dtype), y_pred)
+    y_true = np.asarray(y_true, y_pred.dtype)
+    y_true, y_pred = matched_targets(y_true, y_pred, "mean_absolute_error")
     return mg.mean(mg.abs(y_pred - y_true), axis=-1)
 
 
@@ -134,8 +184,8 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False) -> mg.Tensor:
     ``sigmoid(x) - z`` everywhere, also at ``x = 0``.
     """
     y_pred = _prediction(y_pred)
-    y_true, y_pred = squeeze_or_expand_to_same_rank(np.asarray(y_true, y_pred.dtype), y_pred)
-    _check_same_shape(y_true, y_pred, "binary_crossentropy")
+    y_true = np.asarray(y_true, y_pred.dtype)
+    y_true, y_pred = matched_targets(y_true, y_pred, "binary_crossentropy")
     if from_logits:
         x = y_pred
         positive = x >= 0  # a constant: selects the branch, never differentiated
@@ -167,18 +217,9 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> mg.Te
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> mg.Tensor:
     """``-log p[y_true]`` for integer class ids: targets ``(...)`` (or ``(..., 1)``) with
-    outputs ``(..., classes)``."""
+    outputs ``(..., classes)``, checked by :func:`class_ids`."""
     y_pred = _prediction(y_pred)
-    ids = np.asarray(y_true)
-    if ids.ndim == y_pred.ndim and ids.shape[-1] == 1:
-        ids = ids[..., 0]
-    if ids.shape != y_pred.shape[:-1]:
-        raise ValueError(
-            "sparse_categorical_crossentropy: y_true must have the shape of y_pred without its "
-            f"last (class) axis, received y_true {np.shape(y_true)} and y_pred {y_pred.shape}"
-        )
-    if ids.dtype.kind not in "iu":
-        ids = ids.astype(np.int64)
+    ids = class_ids(y_true, y_pred.shape, "sparse_categorical_crossentropy")
     one_hot = (ids[..., None] == np.arange(y_pred.shape[-1])).astype(y_pred.dtype)  # (..., C)
     return -mg.sum(one_hot * _log_probabilities(y_pred, from_logits), axis=-1)
 

@@ -50,20 +50,22 @@ def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> np.ndarray:
     """1.0 where ``(y_pred > threshold)`` equals the 0/1 target, else 0.0."""
     y_pred = np.asarray(y_pred)
     y_true = np.asarray(y_true, dtype=y_pred.dtype)
-    y_true, y_pred = losses_module.squeeze_or_expand_to_same_rank(y_true, y_pred)
+    y_true, y_pred = losses_module.matched_targets(y_true, y_pred, "binary_accuracy")
     return (y_true == (y_pred > threshold)).astype(np.float64)
 
 
 def categorical_accuracy(y_true, y_pred) -> np.ndarray:
     """1.0 where the arg-max class of the output equals that of the one-hot target."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    losses_module.matched_targets(y_true, y_pred, "categorical_accuracy")
     return (np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)).astype(np.float64)
 
 
 def sparse_categorical_accuracy(y_true, y_pred) -> np.ndarray:
-    """1.0 where the arg-max class of the output equals the integer target."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
-        y_true = y_true[..., 0]
+    """1.0 where the arg-max class of the output equals the integer target (targets checked
+    as the sparse loss checks them: shape, integer values, range)."""
+    y_pred = np.asarray(y_pred)
+    y_true = losses_module.class_ids(y_true, y_pred.shape, "sparse_categorical_accuracy")
     return (np.argmax(y_pred, axis=-1) == y_true).astype(np.float64)
 
 

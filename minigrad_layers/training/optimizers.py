@@ -11,6 +11,10 @@ One call of ``apply_gradients(zip(grads, variables))`` is one training step:
    is seen;
 4. ``iterations`` (the number of steps taken) goes up by one.
 
+The constructors check every hyperparameter: ``learning_rate`` finite and >= 0, ``epsilon`` > 0,
+``momentum``, ``beta_1``, ``beta_2`` and ``rho`` in [0, 1), the clipping thresholds finite and
+>= 0 (0: no clipping); a bad one is a ValueError naming it, the value and the interval.
+
 The rules run on plain numpy arrays in the variable's dtype (float32 stays float32) and write the
 result back with ``Variable.assign``: no tape is involved.
 
@@ -40,6 +44,32 @@ import minigrad as mg
 __all__ = ["SGD", "Adam", "Optimizer", "RMSprop", "get"]
 
 
+def _hyperparameter(name: str, value, low: float, high: float, *, low_open: bool) -> float:
+    """``value`` as a float after checking that it is a finite real number in the interval from
+    ``low`` to ``high`` (``high`` excluded; ``low`` excluded when ``low_open``)."""
+    interval = f"{'(' if low_open else '['}{low:g}, {high:g})"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(
+            f"`{name}` must be a real number in {interval}, received {value!r} of type "
+            f"{type(value).__name__}"
+        )
+    value = float(value)
+    below = value <= low if low_open else value < low
+    if not math.isfinite(value) or below or value >= high:
+        raise ValueError(f"`{name}` must be a real number in {interval}, received {value!r}")
+    return value
+
+
+def _rate(name: str, value) -> float:
+    """A decay rate or momentum: in [0, 1)."""
+    return _hyperparameter(name, value, 0.0, 1.0, low_open=False)
+
+
+def _positive(name: str, value) -> float:
+    """A fuzz factor: finite and > 0."""
+    return _hyperparameter(name, value, 0.0, math.inf, low_open=True)
+
+
 class Optimizer:
     """Base class: gradient filtering, clipping, lazily created slots and the step counter.
 
@@ -65,21 +95,21 @@ class Optimizer:
                 f"{type(self).__name__} received unknown keyword argument(s) {sorted(kwargs)}; "
                 f"accepted: {accepted}"
             )
-        if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
-            raise ValueError(
-                f"learning_rate must be a number, received {learning_rate!r} "
-                f"of type {type(learning_rate).__name__}"
-            )
+        # 0 is allowed (as in Keras): a model can run the training step without moving
+        self.learning_rate = _hyperparameter(
+            "learning_rate", learning_rate, 0.0, math.inf, low_open=False
+        )
         clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
         given = [key for key, value in clips.items() if value is not None]
         if len(given) > 1:
             raise ValueError(
                 f"Only one of clipnorm, clipvalue and global_clipnorm can be set; received {given}"
             )
-        self.learning_rate = float(learning_rate)
-        self.clipnorm = clipnorm
-        self.clipvalue = clipvalue
-        self.global_clipnorm = global_clipnorm
+        for key in given:  # 0 means no clipping, as in Keras
+            clips[key] = _hyperparameter(key, clips[key], 0.0, math.inf, low_open=False)
+        self.clipnorm = clips["clipnorm"]
+        self.clipvalue = clips["clipvalue"]
+        self.global_clipnorm = clips["global_clipnorm"]
         self.name = name or type(self).__name__.lower()
         self.iterations = 0
         self._slots: dict[int, tuple[mg.Variable, dict[str, np.ndarray]]] = {}
@@ -190,13 +220,7 @@ class SGD(Optimizer):
         **kwargs,
     ):
         super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm, name, **kwargs)
-        if (
-            isinstance(momentum, bool)
-            or not isinstance(momentum, numbers.Real)
-            or not (0 <= momentum <= 1)
-        ):
-            raise ValueError(f"momentum must be a float in [0, 1], received {momentum!r}")
-        self.momentum = float(momentum)
+        self.momentum = _rate("momentum", momentum)
         self.nesterov = bool(nesterov)
 
     def _slot_names(self):
@@ -245,9 +269,9 @@ class Adam(Optimizer):
         **kwargs,
     ):
         super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm, name, **kwargs)
-        self.beta_1 = float(beta_1)
-        self.beta_2 = float(beta_2)
-        self.epsilon = float(epsilon)
+        self.beta_1 = _rate("beta_1", beta_1)
+        self.beta_2 = _rate("beta_2", beta_2)
+        self.epsilon = _positive("epsilon", epsilon)
         self.amsgrad = bool(amsgrad)
 
     def _slot_names(self):
@@ -292,9 +316,9 @@ class RMSprop(Optimizer):
         **kwargs,
     ):
         super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm, name, **kwargs)
-        self.rho = float(rho)
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
+        self.rho = _rate("rho", rho)
+        self.momentum = _rate("momentum", momentum)
+        self.epsilon = _positive("epsilon", epsilon)
         self.centered = bool(centered)
 
     def _slot_names(self):

@@ -9,7 +9,8 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.nest import flatten
-from minigrad_layers.engine.layer import Layer, _as_tensors
+from minigrad_layers.engine.input_spec import InputSpec
+from minigrad_layers.engine.layer import Layer, _as_tensors, checked_mask
 from minigrad_layers.engine.masks import get_keras_mask
 from minigrad_layers.layers.rnn import fused, loop, segments
 from minigrad_layers.layers.rnn.protocol import (
@@ -96,12 +97,13 @@ class RNN(Layer):
       states are nested as ``states_at_t`` above; for stacked cells one entry per cell, in cell
       order (``[out, h_simple, [h_lstm, c_lstm], h_gru]``). ``initial_state`` takes the same
       nesting (a single Tensor for a single state); a flat list for stacked cells is an error.
-    * ``mask``: ``(batch, time)`` bool, True = keep; taken from the input Tensor's
-      attached mask (``get_keras_mask``) when not given. The cell still runs at a masked step,
-      but its result is discarded: the states keep their previous values and the output repeats
-      the previous step's output ("before the first step" it is zeros, not the initial state); with
-      ``zero_output_for_mask`` the output is zeros, also the single returned output of a row
-      whose last step is masked. ``go_backwards`` reverses the mask with the input.
+    * ``mask``: ``(batch, time)`` bool (or numbers all 0/1), True = keep; taken from the
+      input Tensor's attached mask (``get_keras_mask``) when not given. The cell still runs at a
+      masked step, but its result is discarded: the states keep their previous values and the
+      output repeats the previous step's output ("before the first step" it is zeros, not the
+      initial state); with ``zero_output_for_mask`` the output is zeros, also the single
+      returned output of a row whose last step is masked. ``go_backwards`` reverses the mask
+      with the input.
     * Every step runs inside ``mg.name_scope(f"{name}/t{t}")``, t in processing order.
 
     Attribute ``step_observer``: None, or a ``loop.StepObserver`` that sees every step of this
@@ -192,9 +194,11 @@ class RNN(Layer):
             raise ValueError(_UNROLL_UNKNOWN_TIME)
 
     def build(self, input_shape) -> None:
-        """Build the cell on the step input shape ``(batch,) + input_shape[2:]``."""
+        """Build the cell on the step input shape ``(batch,) + input_shape[2:]``; later calls
+        must have the same step shape (any batch and length: ``input_spec``)."""
         shape = tuple(input_shape)
         self._check_input_shape(shape)
+        self.input_spec = InputSpec(shape=(None, None, *shape[2:]))
         batch = shape[self._axes()[0]]
         if self.stateful and self.stateful_batch_size is None and batch is not None:
             self.stateful_batch_size = batch
@@ -320,7 +324,7 @@ class RNN(Layer):
             mask = mask[0]
             if mask is None:
                 return None
-        array = np.asarray(mask.numpy() if isinstance(mask, mg.Tensor) else mask).astype(bool)
+        array = checked_mask(mask, self.name).numpy()
         if array.shape != (batch, steps):
             raise ValueError(
                 f"Layer {self.name!r}: the mask must have shape (batch, timesteps) = "

@@ -1,0 +1,125 @@
+"""Bad inputs to the layers: InputSpec checks of built layers, masks, Masking and Embedding ids,
+set_weights."""
+
+import numpy as np
+
+import minigrad_layers as mgl
+from catalogue.case import Case
+
+
+def _built(layer, x):
+    layer(x)
+    return layer
+
+
+def _dense_called_with(features):
+    dense = _built(mgl.Dense(3, name="dense"), np.ones((2, 4)))
+    return dense(np.ones((2, features)))
+
+
+CASES = [
+    Case(
+        "dense built for 4 features called with 5",
+        lambda: _dense_called_with(5),
+        ValueError,
+        (
+            "Input 0 of layer 'dense' is incompatible with the layer",
+            "expected axis -1 of input shape to have value 4",
+            "received input with shape (2, 5)",
+        ),
+    ),
+    Case(
+        "dense built for 4 features given a symbolic input of 5",
+        lambda: _built(mgl.Dense(3, name="dense"), np.ones((2, 4)))(mgl.Input((5,))),
+        ValueError,
+        ("layer 'dense'", "value 4", "shape (None, 5)"),
+    ),
+    Case(
+        "built dense given a vector",
+        lambda: _built(mgl.Dense(3, name="dense"), np.ones((2, 4)))(np.ones(4)),
+        ValueError,
+        ("layer 'dense'", "expected min_ndim=2, found ndim=1", "(4,)"),
+    ),
+    Case(
+        "embedding with input_length 4 given sequences of 5",
+        lambda: _built(mgl.Embedding(9, 2, input_length=4, name="emb"), np.zeros((1, 4), int))(
+            np.zeros((1, 5), int)
+        ),
+        ValueError,
+        ("layer 'emb'", "expected shape=(None, 4)", "found shape=(1, 5)"),
+    ),
+    Case(
+        "built lstm given another feature count",
+        lambda: _built(mgl.LSTM(2, name="lstm"), np.ones((2, 5, 3)))(np.ones((2, 5, 4))),
+        ValueError,
+        ("layer 'lstm'", "expected shape=(None, None, 3)", "found shape=(2, 5, 4)"),
+    ),
+    Case(
+        "set_weights with a wrongly shaped kernel",
+        lambda: _built(mgl.Dense(3, name="dense"), np.ones((2, 4))).set_weights(
+            [np.zeros((5, 3)), np.zeros(3)]
+        ),
+        ValueError,
+        ("'dense/kernel' has shape (4, 3)", "array of shape (5, 3)"),
+    ),
+    Case(
+        "set_weights with too few arrays",
+        lambda: _built(mgl.Dense(3, name="dense"), np.ones((2, 4))).set_weights([np.zeros((4, 3))]),
+        ValueError,
+        ("has 2 weights", "list of 1 arrays"),
+    ),
+    Case(
+        "a mask holding 0.5",
+        lambda: mgl.Dense(2, name="dense")(np.ones((2, 3, 4)), mask=np.full((2, 3), 0.5)),
+        ValueError,
+        ("layer 'dense'", "bool, or numbers that are all 0 or 1", "dtype float64", "value 0.5"),
+    ),
+    Case(
+        "a mask of strings",
+        lambda: mgl.Dense(2, name="dense")(np.ones((1, 2, 4)), mask=np.array([["yes", "no"]])),
+        TypeError,
+        ("layer 'dense'", "a mask must be bool", "dtype <U3"),
+    ),
+    Case(
+        "an rnn mask holding 2",
+        lambda: mgl.GRU(2, name="gru")(np.ones((1, 2, 4)), mask=np.array([[1, 2]])),
+        ValueError,
+        ("layer 'gru'", "dtype int64", "value 2"),
+    ),
+    Case(
+        "embedding given a fractional id",
+        lambda: mgl.Embedding(5, 2, name="emb")(np.array([[0.0, 1.7]])),
+        ValueError,
+        ("'emb'", "integer ids", "non-integer id 1.7"),
+    ),
+    Case(
+        "embedding id outside the table",
+        lambda: mgl.Embedding(5, 2, name="emb")(np.array([[0, 5]])),
+        ValueError,
+        ("input_dim=5", "[0, 5)", "from 0 to 5"),
+    ),
+    Case(
+        "dense of zero units",
+        lambda: mgl.Dense(0),
+        ValueError,
+        ("`units` must be a positive integer", "received 0"),
+    ),
+    Case(
+        "dropout rate of 1",
+        lambda: mgl.Dropout(1.0),
+        ValueError,
+        ("number in [0, 1)", "received 1.0"),
+    ),
+    Case(
+        "layer with an unknown keyword",
+        lambda: mgl.Dense(2, activaton="relu"),
+        TypeError,
+        ("['activaton']", "name, dtype, trainable"),
+    ),
+    Case(
+        "symbolic tensor used as an array",
+        lambda: np.asarray(mgl.Input((3,))),
+        TypeError,
+        ("has no value", "calling layers on it"),
+    ),
+]
