@@ -21,7 +21,7 @@ comes first; the learning rate then decays over the time limit).
 
     python examples/07_char_rnn.py [--quick] [--epochs N] [--minutes M] [--cell lstm|gru]
         [--units H] [--seq-len T] [--batch-size B] [--learning-rate LR] [--prompt TEXT]
-        [--out char_rnn.weights.npz]
+        [--out char_rnn.weights.h5]
 """
 
 import argparse
@@ -149,7 +149,7 @@ def main(
     learning_rate: float = 0.02,
     prompt: str = "And God said",
     sample_length: int | None = None,
-    out: str | Path = "char_rnn.weights.npz",
+    out: str | Path = "char_rnn.weights.h5",
 ) -> dict:
     """Train, report, save and reload, sample. Returns the numbers and texts it prints."""
     mg.random.seed(0)
@@ -258,7 +258,7 @@ if __name__ == "__main__":
     parser.add_argument("--batch-size", type=int, help=f"default {DEFAULT['batch_size']}")
     parser.add_argument("--learning-rate", type=float, default=0.02)
     parser.add_argument("--prompt", default="And God said", help="the text samples start from")
-    parser.add_argument("--out", default="char_rnn.weights.npz", help="where to save the weights")
+    parser.add_argument("--out", default="char_rnn.weights.h5", help="where to save the weights")
     args = parser.parse_args()
     main(
         quick=args.quick,

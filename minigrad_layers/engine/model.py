@@ -31,7 +31,7 @@ from minigrad_layers.engine.functional import (
 from minigrad_layers.engine.input_layer import Input, InputLayer
 from minigrad_layers.engine.layer import Layer
 from minigrad_layers.engine.masks import get_keras_mask, set_keras_mask
-from minigrad_layers.saving import weights as saving
+from minigrad_layers.saving import weights_file
 from minigrad_layers.training.trainer import Trainer
 
 __all__ = ["Model", "Sequential"]
@@ -257,12 +257,14 @@ class Model(Layer, Trainer):
         print_fn("\n".join(lines))
 
     def save_weights(self, path) -> None:
-        """Save every weight to one ``.npz`` file (suffix added when missing); see ``saving``."""
-        saving.save_weights(self, path)
+        """Save the weights to ``path`` (ending in ``.weights.h5``), keyed by the model's
+        structure; see ``saving.weights_file``."""
+        weights_file.save_weights(self, path)
 
     def load_weights(self, path) -> None:
-        """Load weights saved by :meth:`save_weights` into this (built) model."""
-        saving.load_weights(self, path)
+        """Load weights from a ``.weights.h5``, ``.keras`` or old ``.npz`` file into this
+        (built) model."""
+        weights_file.load_weights(self, path)
 
 
 def _nodes_between(flat_inputs: list, flat_outputs: list) -> list:

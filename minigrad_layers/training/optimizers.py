@@ -175,6 +175,42 @@ class Optimizer:
     def _update(self, variable: mg.Variable, g: np.ndarray, slots: dict) -> None:
         raise NotImplementedError
 
+    # -- state for saving (Keras 3's order of optimizer variables) -----------------------------
+    def _slot_groups(self) -> list[tuple[str, ...]]:
+        """Slots created together, interleaved per variable in the saved order (Keras 3)."""
+        return [(name,) for name in self._slot_names()]
+
+    def state_arrays(self, variables) -> list[np.ndarray]:
+        """``[iteration, learning_rate, slots...]``: for each slot group, for each of
+        ``variables`` (the model's trainable weights), the group's slots. The learning rate is
+        kept in float64 so that a reloaded optimizer steps exactly as before."""
+        arrays = [np.array(self.iterations, np.int64), np.array(self.learning_rate, np.float64)]
+        for group in self._slot_groups():
+            for variable in variables:
+                slots = self._slots_for(variable)
+                arrays += [slots[name].copy() for name in group]
+        return arrays
+
+    def load_state_arrays(self, variables, arrays) -> None:
+        """Restore :meth:`state_arrays`'s output; a count that does not fit ``variables`` is
+        skipped with a warning, as Keras 3 does."""
+        expected = 2 + len(self._slot_names()) * len(variables)
+        if len(arrays) != expected:
+            warnings.warn(
+                f"Skipping the state of optimizer {self.name!r}: it needs {expected} variables "
+                f"for {len(variables)} trainable weights, the file holds {len(arrays)}",
+                stacklevel=2,
+            )
+            return
+        self.iterations = int(arrays[0])
+        self.learning_rate = float(arrays[1])
+        values = iter(arrays[2:])
+        for group in self._slot_groups():
+            for variable in variables:
+                slots = self._slots_for(variable)
+                for name in group:
+                    slots[name][...] = next(values)
+
     # -- clipping (Keras 3: at most one of the three) ------------------------------------------
     def _clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
         if self.clipnorm and self.clipnorm > 0:
@@ -276,6 +312,9 @@ class Adam(Optimizer):
 
     def _slot_names(self):
         return ["m", "v", "v_hat"] if self.amsgrad else ["m", "v"]
+
+    def _slot_groups(self):
+        return [("m", "v"), ("v_hat",)] if self.amsgrad else [("m", "v")]
 
     def _update(self, variable, g, slots):
         t = self.iterations + 1

@@ -58,7 +58,7 @@ def test_masking_helpers(masking):
 
 
 def test_char_rnn_trains_saves_reloads_and_samples(char_rnn, capsys, tmp_path):
-    out_path = tmp_path / "char_rnn.weights.npz"
+    out_path = tmp_path / "char_rnn.weights.h5"
     results = char_rnn.main(quick=True, out=out_path)
     out = capsys.readouterr().out
     assert "Final loss:" in out and "Wall time:" in out
@@ -88,11 +88,11 @@ def test_char_rnn_sequences(char_rnn):
 
 def test_char_rnn_rejects_a_prompt_outside_the_vocabulary(char_rnn, tmp_path):
     with pytest.raises(ValueError, match="not in the text"):
-        char_rnn.main(quick=True, prompt="And God said §", out=tmp_path / "w.npz")
+        char_rnn.main(quick=True, prompt="And God said §", out=tmp_path / "w.weights.h5")
 
 
 def test_char_rnn_time_limit_stops_training(char_rnn, capsys, tmp_path):
-    results = char_rnn.main(quick=True, epochs=50, minutes=1e-9, out=tmp_path / "w.npz")
+    results = char_rnn.main(quick=True, epochs=50, minutes=1e-9, out=tmp_path / "w.weights.h5")
     out = capsys.readouterr().out
     assert "stopped by the time limit" in out
     assert "Trained 1 step (1 epoch(s), stopped by the time limit)" in out

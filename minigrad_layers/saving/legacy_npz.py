@@ -1,4 +1,8 @@
-"""``save_weights`` / ``load_weights``: a model's weights in one ``.npz`` file, never a pickle.
+"""Reading the old weights format: one ``.npz`` file (never a pickle), before ``.weights.h5``.
+
+Only loading remains, so files saved earlier still load; new files are ``.weights.h5``
+(:mod:`weights_file`). To convert an old file: build the model, ``model.load_weights("w.npz")``,
+then ``model.save_weights("w.weights.h5")``.
 
 The file holds each weight's array under the weight's name (``"dense/kernel"``) and, under
 ``"__names__"``, the names in ``model.weights`` order. Loading matches the file's weights to the
@@ -8,30 +12,24 @@ file saved from its twin. Every shape is checked before any weight is assigned.
 
 >>> import os, tempfile, numpy as np, minigrad_layers as mgl
 >>> model = mgl.Sequential([mgl.Dense(2, input_shape=(3,))])
->>> path = os.path.join(tempfile.mkdtemp(), "weights")
->>> model.save_weights(path)               # writes weights.npz
->>> twin = mgl.Sequential([mgl.Dense(2, input_shape=(3,))])
->>> twin.load_weights(path)
->>> all(np.array_equal(a, b) for a, b in zip(model.get_weights(), twin.get_weights()))
-True
+>>> path = os.path.join(tempfile.mkdtemp(), "old.npz")
+>>> np.savez(path, __names__=np.array([w.name for w in model.weights]),
+...          **{w.name: np.ones(w.shape) for w in model.weights})
+>>> model.load_weights(path)
+>>> model.get_weights()[1]
+array([1., 1.], dtype=float32)
 """
 
 from __future__ import annotations
 
-import os
 import re
 import zipfile
 
 import numpy as np
 
-__all__ = ["load_weights", "save_weights"]
+__all__ = ["load_weights"]
 
 _NAMES_KEY = "__names__"
-
-
-def _npz_path(path) -> str:
-    path = os.fspath(path)
-    return path if path.endswith(".npz") else path + ".npz"
 
 
 def _canonical(name: str) -> str:
@@ -39,25 +37,11 @@ def _canonical(name: str) -> str:
     return "/".join(re.sub(r"_\d+$", "", part) for part in name.split("/"))
 
 
-def save_weights(model, path) -> None:
-    """Write ``model.weights`` to ``path`` (``.npz`` appended when missing)."""
-    weights = model.weights
-    names = [w.name for w in weights]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise ValueError(
-            f"Cannot save model {model.name!r}: several weights share the names {repeated}; "
-            "give its layers unique names"
-        )
-    arrays = {w.name: w.numpy() for w in weights}
-    np.savez(_npz_path(path), **{_NAMES_KEY: np.array(names, dtype=str)}, **arrays)
-
-
 def _read(path: str) -> tuple[list[str], dict[str, np.ndarray]]:
     """The names and arrays of a file written by :func:`save_weights`, without unpickling."""
     refusal = (
         f"{path} holds pickled Python objects; load_weights never unpickles (that could run "
-        "arbitrary code). It reads only the plain .npz files written by save_weights"
+        "arbitrary code). It reads only the plain .npz files written by the old save_weights"
     )
     try:
         archive = np.load(path, allow_pickle=False)
@@ -68,7 +52,7 @@ def _read(path: str) -> tuple[list[str], dict[str, np.ndarray]]:
     with archive:
         if _NAMES_KEY not in archive.files:
             raise ValueError(
-                f"{path} is not a weights file written by save_weights: it has no "
+                f"{path} is not a weights file written by the old save_weights: it has no "
                 f"{_NAMES_KEY!r} entry (it holds {archive.files})"
             )
         try:
@@ -84,13 +68,7 @@ def _read(path: str) -> tuple[list[str], dict[str, np.ndarray]]:
 
 
 def load_weights(model, path) -> None:
-    """Assign the weights saved in ``path`` (``.npz`` appended when missing) to ``model``."""
-    path = _npz_path(path)
-    if not model.built:
-        raise ValueError(
-            f"Model {model.name!r} is not built, so it has no weights to load into yet: call it "
-            "on data, give the first layer an `input_shape`, or call model.build(shape) first"
-        )
+    """Assign the weights of the old ``.npz`` file ``path`` to the built ``model``."""
     try:
         names, arrays = _read(path)
     except (zipfile.BadZipFile, OSError) as err:
