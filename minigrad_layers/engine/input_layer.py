@@ -26,8 +26,12 @@ class InputLayer(Layer):
         super().__init__(name=name or naming.unique_name("input", zero_based=False), dtype=dtype)
         self.built = True
         self._batch_input_shape = tuple(batch_shape)
-        self.output = SymbolicTensor(batch_shape, self.dtype, self.name)
-        Node(self, (), {}, self.output)
+        Node(self, (), {}, SymbolicTensor(batch_shape, self.dtype, self.name))
+
+    @property
+    def input(self):
+        """An input layer's input is its output, the placeholder (as in Keras)."""
+        return self.output
 
     def get_config(self) -> dict:
         return {"batch_shape": self._batch_input_shape, "dtype": self.dtype, "name": self.name}

@@ -503,6 +503,59 @@ class Layer:
         placeholders = functional.placeholders(input_shape, self.dtype)
         return functional.shapes_of_specs(functional.probe(self, placeholders, (), {}))
 
+    # -- where the layer was called in a functional graph ------------------------------------
+    @property
+    def input(self):
+        """The symbolic input(s) of the layer's one call on symbolic tensors (Keras's
+        ``layer.input``; a layer called several times has :meth:`get_input_at`)."""
+        return self._only_node("input").args[0]
+
+    @property
+    def output(self):
+        """The symbolic output(s) of the layer's one call on symbolic tensors."""
+        return self._only_node("output").outputs
+
+    @property
+    def input_shape(self):
+        """The shape(s) of :attr:`input` (None for unknown sizes)."""
+        return functional.shapes_of_specs(self.input)
+
+    @property
+    def output_shape(self):
+        """The shape(s) of :attr:`output` (None for unknown sizes)."""
+        return functional.shapes_of_specs(self.output)
+
+    def get_input_at(self, node_index: int):
+        """The symbolic input(s) of call number ``node_index`` on symbolic tensors."""
+        return self._node_at(node_index, "input").args[0]
+
+    def get_output_at(self, node_index: int):
+        """The symbolic output(s) of call number ``node_index`` on symbolic tensors."""
+        return self._node_at(node_index, "output").outputs
+
+    def _only_node(self, what: str):
+        nodes = self._inbound_nodes
+        if not nodes:
+            raise AttributeError(
+                f"Layer {self.name!r} has never been called and thus has no defined {what}."
+            )
+        if len(nodes) > 1:
+            raise AttributeError(
+                f"Layer {self.name!r} has multiple inbound nodes ({len(nodes)} calls), hence "
+                f'the notion of "layer {what}" is ill-defined. Use `get_{what}_at(node_index)` '
+                "instead."
+            )
+        return nodes[0]
+
+    def _node_at(self, node_index: int, what: str):
+        nodes = self._inbound_nodes
+        if not isinstance(node_index, int) or not 0 <= node_index < len(nodes):
+            raise ValueError(
+                f"Asked to get the {what} at node {node_index!r}, but layer {self.name!r} has "
+                f"only {len(nodes)} inbound node(s)"
+            )
+        return nodes[node_index]
+
     # -- config -------------------------------------------------------------------------------
     def get_config(self) -> dict:
         """The constructor arguments; ``type(layer).from_config(config)`` makes a new layer."""

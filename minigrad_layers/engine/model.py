@@ -109,6 +109,20 @@ class Model(Layer, Trainer):
         return list(self.__dict__.get("_flat_outputs", ()))
 
     @property
+    def input(self):
+        """The model's symbolic input: one tensor, or the list (or structure) it was given."""
+        if not self._is_graph_network:
+            return super().input
+        return self._inputs
+
+    @property
+    def output(self):
+        """The model's symbolic output: one tensor, or the list (or structure) it was given."""
+        if not self._is_graph_network:
+            return super().output
+        return self._outputs
+
+    @property
     def output_names(self) -> list[str]:
         """The names of the layers producing the outputs."""
         return [t._node.layer.name for t in self.outputs]
