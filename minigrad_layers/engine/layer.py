@@ -169,7 +169,7 @@ def checked_mask(mask, layer_name: str):
     if bad.any():
         raise ValueError(
             f"Layer {layer_name!r}: a mask must be bool, or numbers that are all 0 or 1; "
-            f"received a mask of dtype {array.dtype} holding the value {array[bad].flat[0].item()}"
+            f"received a mask of dtype {array.dtype} holding the value {str(array[bad].flat[0])}"
         )
     return mg.tensor(array.astype(bool))
 

@@ -150,7 +150,7 @@ class Embedding(Layer):
             if fractional.any():
                 raise ValueError(
                     f"Embedding {self.name!r} looks up integer ids, received the non-integer "
-                    f"id {ids[fractional].flat[0].item()} (float ids must be whole numbers)"
+                    f"id {str(ids[fractional].flat[0])} (float ids must be whole numbers)"
                 )
         if ids.dtype.kind not in "iu":
             ids = ids.astype(np.int64)

@@ -143,7 +143,7 @@ def class_ids(y_true, y_pred_shape: tuple, fn: str) -> np.ndarray:
         if fractional.any():
             raise ValueError(
                 f"{fn}: y_true must hold integer class ids in [0, {classes}), received the "
-                f"non-integer label {ids[fractional].flat[0].item()}"
+                f"non-integer label {str(ids[fractional].flat[0])}"
             )
         ids = ids.astype(np.int64)
     outside = (ids < 0) | (ids >= classes)

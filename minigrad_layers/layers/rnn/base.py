@@ -306,12 +306,13 @@ class RNN(Layer):
                 f"{_shapes_of(given)}."
             )
         states = [_as_tensors(v, self.dtype) for v in values]
+        states = [s if s.dtype == self.dtype else mg.cast(s, self.dtype) for s in states]  # ints
         found = [s.shape for s in states]
         if found != shapes:
             raise ValueError(
                 "An `initial_state` was passed that is not compatible with `cell.state_size`. "
                 f"Received `state_spec`={found}; however `cell.state_size` is {size!r} "
-                f"(expected shapes {shapes} for a batch of {batch})"
+                f"(layer {self.name!r}: expected shapes {shapes} for a batch of {batch})"
             )
         return states
 
@@ -351,6 +352,8 @@ class RNN(Layer):
         count = self._num_states()
         single = not is_multiple_state(size)
 
+        first = [True]
+
         def step(x_t, states):
             output, new_states = cell_call(
                 x_t, states if single else pack_states(size, states), **step_kwargs
@@ -358,12 +361,34 @@ class RNN(Layer):
             new_states = [new_states] if isinstance(new_states, mg.Tensor) else flatten(new_states)
             if len(new_states) != count:
                 raise ValueError(
-                    f"The cell {type(self.cell).__name__} of layer {self.name!r} returned "
+                    f"The cell {_cell_name(self.cell)} of layer {self.name!r} returned "
                     f"{len(new_states)} states, but its state_size {size!r} has {count}"
                 )
+            if first[0]:  # the shapes cannot change from step to step: check them once
+                first[0] = False
+                self._check_step_results(x_t.shape[0], output, new_states)
             return output, new_states
 
         return step
+
+    def _check_step_results(self, batch: int, output, new_states: list) -> None:
+        """The first step's results against ``cell.state_size`` (and ``output_size``)."""
+        cell = _cell_name(self.cell)
+        expected = [(batch, *s) for s in state_shapes(self.cell.state_size)]
+        for i, (state, shape) in enumerate(zip(new_states, expected, strict=True)):
+            found = tuple(np.shape(state))
+            if found != shape:
+                raise ValueError(
+                    f"The cell {cell} of layer {self.name!r} returned state {i} of shape "
+                    f"{found}, expected {shape} from its state_size {self.cell.state_size!r}"
+                )
+        output_size = getattr(self.cell, "output_size", None)
+        if output_size is not None and tuple(np.shape(output)) != (batch, *output_shape(self.cell)):
+            raise ValueError(
+                f"The cell {cell} of layer {self.name!r} returned an output of shape "
+                f"{tuple(np.shape(output))}, expected {(batch, *output_shape(self.cell))} from "
+                f"its output_size {output_size!r}"
+            )
 
     def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
         inputs = inputs if isinstance(inputs, mg.Tensor) else mg.tensor(inputs)
@@ -390,7 +415,7 @@ class RNN(Layer):
         if constants is not None:
             if not self._cell_takes_constants:
                 raise ValueError(
-                    "RNN cell does not support constants: the `call` of "
+                    f"Layer {self.name!r}: RNN cell does not support constants: the `call` of "
                     f"{type(self.cell).__name__} has no `constants` argument"
                 )
             constants = constants if isinstance(constants, list | tuple) else [constants]
@@ -505,6 +530,13 @@ def _check_checkpoint_every(checkpoint_every, truncate_gradient) -> None:
             f"checkpoint_every={checkpoint_every} and truncate_gradient={truncate_gradient} "
             "cannot be combined: truncate the gradient or recompute segments, not both"
         )
+
+
+def _cell_name(cell) -> str:
+    """How messages name a cell: ``'lstm_cell'`` (LSTMCell) for a Layer, else its class."""
+    name = getattr(cell, "name", None)
+    kind = type(cell).__name__
+    return f"{name!r} ({kind})" if isinstance(name, str) else kind
 
 
 def _same_nesting(given, expected) -> bool:

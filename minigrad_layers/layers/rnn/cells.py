@@ -214,7 +214,14 @@ class _RecurrentCell(DropoutRNNCellMixin, Layer):
         return self.units
 
     def _build_kernels(self, input_shape, bias_shape, bias_initializer) -> None:
-        input_dim = int(input_shape[-1])
+        shape = tuple(input_shape)
+        if len(shape) != 2 or shape[-1] is None:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r} computes on steps of shape (batch, "
+                f"features) with the features known, so its RNN's input must be (batch, time, "
+                f"features); received steps of shape {shape}"
+            )
+        input_dim = int(shape[-1])
         width = self._GATES * self.units
         self.kernel = self.add_weight(
             name="kernel", shape=(input_dim, width), initializer=self.kernel_initializer
