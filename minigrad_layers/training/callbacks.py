@@ -443,3 +443,21 @@ class EarlyStopping(Callback):
                     f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}"
                 )
             self.model.set_weights(self.best_weights)
+
+
+# The callbacks that watch a quantity live in a module of their own; mgl.callbacks has them all.
+from minigrad_layers.training.callbacks_monitoring import (  # noqa: E402
+    CSVLogger,
+    LambdaCallback,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
+)
+
+__all__ += [
+    "CSVLogger",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "ReduceLROnPlateau",
+]

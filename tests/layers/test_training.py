@@ -496,10 +496,17 @@ def test_multiple_outputs():
     x, y = regression_data(12)
     model = TwoOutputs(3, 1)
     model.compile(optimizers.SGD(0.01), "mse", metrics=["mae"])
-    loss, mae_1, mae_2 = model.evaluate(x, [y, 2 * y])
+    loss, loss_1, loss_2, mae_1, mae_2 = model.evaluate(x, [y, 2 * y])
     out = x @ model.variables[0].numpy() + model.variables[1].numpy()
     assert loss == pytest.approx(np.mean((out - y) ** 2) * 5, rel=1e-5)  # (o-y)^2 + 4(o-y)^2
-    assert model.metrics_names == ["loss", "output_1_mae", "output_2_mae"]
+    assert loss == pytest.approx(loss_1 + loss_2, rel=1e-6)
+    assert model.metrics_names == [
+        "loss",
+        "output_1_loss",
+        "output_2_loss",
+        "output_1_mae",
+        "output_2_mae",
+    ]
     assert mae_2 == pytest.approx(2 * mae_1, rel=1e-5)
     assert [p.shape for p in model.predict(x)] == [(12, 1), (12, 1)]
 
