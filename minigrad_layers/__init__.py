@@ -15,7 +15,16 @@ The top level re-exports the layer classes (``mgl.LSTM is mgl.layers.LSTM``), th
 the modules users reach by their Keras names (``mgl.optimizers``, ``mgl.losses``, ...).
 """
 
-from minigrad_layers import activations, initializers, inspect, interop, layers, utils  # noqa: F401
+from minigrad_layers import (  # noqa: F401
+    activations,
+    constraints,
+    initializers,
+    inspect,
+    interop,
+    layers,
+    regularizers,
+    utils,
+)
 from minigrad_layers.engine.input_spec import InputSpec  # noqa: F401
 from minigrad_layers.engine.masks import get_keras_mask, set_keras_mask  # noqa: F401
 from minigrad_layers.engine.model import Model, Sequential  # noqa: F401

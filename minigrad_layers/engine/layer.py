@@ -50,6 +50,7 @@ from minigrad_layers import initializers
 from minigrad_layers.engine import call_context, functional, naming
 from minigrad_layers.engine.functional import shape_of
 from minigrad_layers.engine.input_spec import assert_input_compatibility
+from minigrad_layers.engine.layer_losses import LayerLosses
 from minigrad_layers.engine.masks import get_keras_mask, set_keras_mask
 
 __all__ = ["Layer"]
@@ -206,7 +207,7 @@ def _scoped_build(build):
     return scoped_build
 
 
-class Layer:
+class Layer(LayerLosses):
     """Base class of layers: subclass it, override ``build(input_shape)`` and ``call(inputs)``.
 
     Args (all optional): ``name`` (default: the class name in snake case made unique, ``dense``,
@@ -241,13 +242,14 @@ class Layer:
         *,
         batch_size: int | None = None,
         input_dim: int | None = None,
+        activity_regularizer=None,
         **kwargs,
     ):
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__} got unknown keyword argument(s) {sorted(kwargs)}; the "
                 "Layer arguments are name, dtype, trainable, input_shape, batch_input_shape, "
-                "batch_size, input_dim"
+                "batch_size, input_dim, activity_regularizer"
             )
         if name is None:
             name = naming.unique_name(naming.to_snake_case(type(self).__name__))
@@ -273,6 +275,7 @@ class Layer:
             _init_done=True,
         )
         self.__dict__.setdefault("_tracked", {})  # may exist: attributes set before __init__
+        self._init_losses(activity_regularizer)
 
     # -- attribute tracking -------------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
@@ -366,9 +369,12 @@ class Layer:
         initializer="glorot_uniform",
         trainable: bool = True,
         dtype=None,
+        regularizer=None,
+        constraint=None,
     ) -> mg.Variable:
         """Create a weight: an ``mg.Variable`` initialised by ``initializer`` (a Keras name, an
-        initializer or a callable ``f(shape, dtype)``), tracked by this layer.
+        initializer or a callable ``f(shape, dtype)``), tracked by this layer, with an optional
+        ``regularizer`` and ``constraint`` (``layer_losses.py``).
 
         Its ``name`` is the path of the layers being built around it, this layer's name and
         ``name`` (``"lstm/lstm_cell/kernel"``); a repeated name gets a suffix (``kernel_1``).
@@ -400,6 +406,7 @@ class Layer:
             value, name=unique, trainable=trainable and self.trainable, dtype=dtype
         )
         (self._trainable_weights if trainable else self._non_trainable_weights).append(variable)
+        self._regularize(variable, regularizer, constraint)
         return variable
 
     def get_weights(self) -> list[np.ndarray]:
@@ -473,10 +480,12 @@ class Layer:
         call_context.building.append(self)
         if training is not None:
             _training.append(training)
+        self._start_call_losses()
         try:
             if not self.built:
                 self._maybe_build(inputs)
             outputs = self.call(inputs, *args, **kwargs)
+            self._add_activity_loss(outputs)
         finally:
             call_context.building.pop()
             if training is not None:
@@ -572,6 +581,8 @@ class Layer:
                     "override get_config() to return them (merged with super().get_config())"
                 )
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = self.activity_regularizer
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
         return config

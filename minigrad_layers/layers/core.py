@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 import minigrad as mg
-from minigrad_layers import activations, initializers
+from minigrad_layers import activations, constraints, initializers, regularizers
 from minigrad_layers.engine.functional import is_shape
 from minigrad_layers.engine.input_spec import InputSpec
 from minigrad_layers.engine.layer import Layer
@@ -49,6 +49,10 @@ class Dense(Layer):
         use_bias: bool = True,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -57,6 +61,10 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape) -> None:
         if is_shape(input_shape):
@@ -73,11 +81,21 @@ class Dense(Layer):
             )
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_shape[-1]})
         self.kernel = self.add_weight(
-            "kernel", (input_shape[-1], self.units), self.kernel_initializer
+            "kernel",
+            (input_shape[-1], self.units),
+            self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
-        self.bias = (
-            self.add_weight("bias", (self.units,), self.bias_initializer) if self.use_bias else None
-        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                "bias",
+                (self.units,),
+                self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
 
     def call(self, inputs):
         outputs = mg.dot(inputs, self.kernel)  # (..., units)
@@ -96,6 +114,10 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": self.kernel_initializer,
             "bias_initializer": self.bias_initializer,
+            "kernel_regularizer": self.kernel_regularizer,
+            "bias_regularizer": self.bias_regularizer,
+            "kernel_constraint": self.kernel_constraint,
+            "bias_constraint": self.bias_constraint,
         }
 
 
@@ -122,6 +144,8 @@ class Embedding(Layer):
         embeddings_initializer="uniform",
         mask_zero: bool = False,
         input_length=None,
+        embeddings_regularizer=None,
+        embeddings_constraint=None,
         **kwargs,
     ):
         if "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
@@ -130,6 +154,8 @@ class Embedding(Layer):
         self.input_dim = _positive_int("input_dim", input_dim)
         self.output_dim = _positive_int("output_dim", output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self.input_length = input_length
@@ -140,7 +166,11 @@ class Embedding(Layer):
             lengths = tuple(lengths) if isinstance(lengths, list | tuple) else (lengths,)
             self.input_spec = InputSpec(shape=(None, *lengths))
         self.embeddings = self.add_weight(
-            "embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer
+            "embeddings",
+            (self.input_dim, self.output_dim),
+            self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
         )
 
     def call(self, inputs):
@@ -173,6 +203,8 @@ class Embedding(Layer):
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
             "embeddings_initializer": self.embeddings_initializer,
+            "embeddings_regularizer": self.embeddings_regularizer,
+            "embeddings_constraint": self.embeddings_constraint,
             "mask_zero": self.mask_zero,
             "input_length": self.input_length,
         }

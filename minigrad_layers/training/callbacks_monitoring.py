@@ -14,7 +14,7 @@ import math
 import os
 import warnings
 
-from minigrad_layers.training.callbacks import Callback
+from minigrad_layers.training.callback import Callback
 
 __all__ = [
     "CSVLogger",

@@ -6,6 +6,7 @@ One training step, the heart of it all::
     with mg.GradientTape() as tape:
         outputs = model(x_batch, training=True)     # forward pass, recorded on the tape
         loss = loss_fn(y_batch, outputs)             # a scalar Tensor (masked steps ignored)
+        loss += sum(model.losses)                    # regularization, add_loss terms
     grads = tape.gradient(loss, model.trainable_weights)   # one reverse sweep
     optimizer.apply_gradients(zip(grads, model.trainable_weights))
 
@@ -25,7 +26,8 @@ with running means of the loss and the metrics (weighted by batch size). ``evalu
 
 The mixin relies only on: ``self(x, training=bool)`` returning a Tensor (or a list of them),
 ``self.trainable_weights``, ``self.get_weights()``/``set_weights()`` (for callbacks) and
-``self.layers`` (to find stateful layers, whose fixed batch size must divide the data).
+``self.layers`` (to find stateful layers, whose fixed batch size must divide the data); and,
+when the model is a Layer, its ``losses`` and weight constraints (``engine/layer_losses.py``).
 
 >>> import numpy as np
 >>> import minigrad_layers as mgl
@@ -229,6 +231,8 @@ class Trainer:
         weights = self.trainable_weights
         grads = tape.gradient(loss, weights)
         self.optimizer.apply_gradients(zip(grads, weights, strict=True))
+        if hasattr(self, "_apply_constraints"):  # a Layer: constrained weights projected back
+            self._apply_constraints()
         self._update_metrics(loss, per_output, ys, outputs, len(ys[0]))
         return self._results()
 

@@ -36,7 +36,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.dtypes import as_dtype
-from minigrad_layers import activations, initializers
+from minigrad_layers import activations, constraints, initializers, regularizers
 from minigrad_layers.engine.layer import Layer
 
 __all__ = ["DropoutRNNCellMixin", "GRUCell", "LSTMCell", "SimpleRNNCell"]
@@ -187,10 +187,22 @@ class _RecurrentCell(DropoutRNNCellMixin, Layer):
         bias_initializer="zeros",
         dropout=0.0,
         recurrent_dropout=0.0,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.units = _check_units(units)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -224,15 +236,27 @@ class _RecurrentCell(DropoutRNNCellMixin, Layer):
         input_dim = int(shape[-1])
         width = self._GATES * self.units
         self.kernel = self.add_weight(
-            name="kernel", shape=(input_dim, width), initializer=self.kernel_initializer
+            name="kernel",
+            shape=(input_dim, width),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         self.recurrent_kernel = self.add_weight(
             name="recurrent_kernel",
             shape=(self.units, width),
             initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
         )
         if self.use_bias:
-            self.bias = self.add_weight(name="bias", shape=bias_shape, initializer=bias_initializer)
+            self.bias = self.add_weight(
+                name="bias",
+                shape=bias_shape,
+                initializer=bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         else:
             self.bias = None
         self.built = True
@@ -249,6 +273,12 @@ class _RecurrentCell(DropoutRNNCellMixin, Layer):
             **self._initializer_args,
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
+            "kernel_regularizer": self.kernel_regularizer,
+            "recurrent_regularizer": self.recurrent_regularizer,
+            "bias_regularizer": self.bias_regularizer,
+            "kernel_constraint": self.kernel_constraint,
+            "recurrent_constraint": self.recurrent_constraint,
+            "bias_constraint": self.bias_constraint,
         }
         return {**super().get_config(), **config}
 
