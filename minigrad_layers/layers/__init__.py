@@ -11,6 +11,7 @@ from minigrad_layers.engine.layer import Layer
 from minigrad_layers.layers.convolutional import Conv1D
 from minigrad_layers.layers.core import Activation, Dense, Dropout, Embedding, Masking
 from minigrad_layers.layers.merge import Add, Average, Concatenate, Dot, Multiply
+from minigrad_layers.layers.normalization import BatchNormalization, LayerNormalization
 from minigrad_layers.layers.pooling import (
     AveragePooling1D,
     GlobalAveragePooling1D,
@@ -38,6 +39,7 @@ __all__ = [
     "Add",
     "Average",
     "AveragePooling1D",
+    "BatchNormalization",
     "Bidirectional",
     "Concatenate",
     "Conv1D",
@@ -53,6 +55,7 @@ __all__ = [
     "InputLayer",
     "LSTMCell",
     "Layer",
+    "LayerNormalization",
     "MaxPooling1D",
     "Masking",
     "Multiply",
