@@ -62,6 +62,7 @@ from minigrad_layers.layers import (  # noqa: F401
     Reshape,
     SimpleRNN,
     SimpleRNNCell,
+    SpatialDropout1D,
     StackedRNNCells,
 )
 from minigrad_layers.training import callbacks, losses, metrics, optimizers  # noqa: F401

@@ -18,6 +18,7 @@ from minigrad_layers.layers.pooling import (
     GlobalMaxPooling1D,
     MaxPooling1D,
 )
+from minigrad_layers.layers.regularization import SpatialDropout1D
 from minigrad_layers.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from minigrad_layers.layers.rnn import (
     GRU,
@@ -64,5 +65,6 @@ __all__ = [
     "Reshape",
     "SimpleRNN",
     "SimpleRNNCell",
+    "SpatialDropout1D",
     "StackedRNNCells",
 ]
