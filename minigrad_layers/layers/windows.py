@@ -1,7 +1,8 @@
-"""Sliding windows over the steps of a sequence, built from recorded ops (concat and integer
-indexing), so that convolution and pooling need no gradient rules of their own: the gradient of
-gathering the windows is the scatter-add of ``getitem``'s rule, which adds up the contributions
-of a step that lies in several windows.
+"""Sliding windows over the steps of a sequence, built from recorded ops (concat, slicing and
+stack), so that convolution and pooling need no gradient rules of their own. Tap ``k`` of every
+window is one strided slice of the sequence, ``x[:, k·d :: s]`` (cut to the number of windows);
+the windows stack the taps. A step that lies in several windows is in several slices, and the
+tape adds up the slices' gradients.
 
 >>> import numpy as np, minigrad as mg
 >>> x = mg.tensor(np.arange(5.0).reshape(1, 5, 1))           # (B=1, L=5, C=1)
@@ -35,9 +36,12 @@ def sliding_windows(x, window: int, stride: int, dilation: int = 1):
     """``(B, L, C) -> (B, L_out, window, C)`` with ``out[b, i, k, c] = x[b, i · stride + k ·
     dilation, c]``, for the ``L_out`` windows that fit inside the ``L`` steps (no padding)."""
     count = conv_output_length(x.shape[1], window, "valid", stride, dilation)
-    starts = np.arange(count) * stride  # (L_out,)
-    steps = starts[:, None] + np.arange(window)[None, :] * dilation  # (L_out, window)
-    return mg.getitem(x, (slice(None), steps))  # (B, L_out, window, C)
+    span = (count - 1) * stride + 1  # the steps from a window's first tap to the last's
+    taps = [
+        mg.getitem(x, (slice(None), slice(k * dilation, k * dilation + span, stride)))
+        for k in range(window)
+    ]  # each (B, L_out, C)
+    return mg.stack(taps, axis=2)  # (B, L_out, window, C)
 
 
 def check_output_length(layer, input_shape, output_length) -> None:
