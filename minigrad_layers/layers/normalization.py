@@ -199,11 +199,11 @@ class BatchNormalization(Layer):
         return mean, mg.sum(squares, axis=axes, keepdims=True) / count
 
     def call(self, inputs, training=None, mask=None):
-        if mask is not None and mask.ndim != inputs.ndim - 1:
+        if mask is not None and tuple(mask.shape) != tuple(inputs.shape[:-1]):
             raise ValueError(
                 f"BatchNormalization {self.name!r}: the mask must have one dimension less "
-                f"than the inputs, received mask shape {tuple(mask.shape)} for inputs of "
-                f"shape {tuple(inputs.shape)}"
+                f"than the inputs, the shape {tuple(inputs.shape[:-1])}; received mask shape "
+                f"{tuple(mask.shape)} for inputs of shape {tuple(inputs.shape)}"
             )
         shape = self._broadcast_shape
         gamma = None if self.gamma is None else mg.reshape(self.gamma, shape)

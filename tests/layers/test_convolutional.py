@@ -115,6 +115,25 @@ def test_activation_bias_and_weights_follow_keras_layout():
     np.testing.assert_allclose(out.numpy(), np.maximum(reference, 0.0), rtol=1e-12)
 
 
+def test_regularizers_and_constraints():
+    conv = mgl.Conv1D(
+        2,
+        3,
+        kernel_regularizer=mgl.regularizers.L2(0.1),
+        bias_regularizer="l1",
+        kernel_constraint=mgl.constraints.MaxNorm(0.5),
+    )
+    conv(RNG.normal(size=(2, 5, 3)))
+    conv.bias.assign([1.0, -2.0])
+    expected = 0.1 * np.sum(conv.kernel.numpy() ** 2) + 0.01 * 3.0
+    assert float(sum(conv.losses)) == pytest.approx(expected, rel=1e-10)
+    model = mgl.Sequential([mgl.Input((5, 3)), conv])
+    model.compile(mgl.optimizers.SGD(1.0), "mse")
+    model.fit(RNG.normal(size=(4, 5, 3)), 10 * np.ones((4, 3, 2)), epochs=2, verbose=0)
+    norms = np.linalg.norm(conv.kernel.numpy(), axis=0)  # MaxNorm's default axis 0: (C, F)
+    assert np.all(norms <= 0.5 + 1e-9)
+
+
 def test_symbolic_shapes_and_masks():
     x = mgl.Input((None, 4))
     assert mgl.Conv1D(3, 3)(x).shape == (None, None, 3)

@@ -165,6 +165,21 @@ def test_layer_norm_passes_masks_and_has_keras_weights():
     assert [w.name for w in ln.weights] == ["layer_normalization/gamma"]
 
 
+def test_regularizers_and_constraints_apply_to_gamma_and_beta():
+    bn = mgl.BatchNormalization(
+        gamma_regularizer=mgl.regularizers.L2(0.5), beta_constraint="non_neg"
+    )
+    ln = mgl.LayerNormalization(beta_regularizer="l1", gamma_constraint="non_neg")
+    x = RNG.normal(size=(16, 3))
+    y = -np.abs(RNG.normal(size=(16, 3))) - 5.0  # pulls beta (and gamma) below zero
+    model = mgl.Sequential([mgl.Input((3,)), ln, bn])
+    model.compile(mgl.optimizers.SGD(0.5), "mse")
+    model.fit(x, y, epochs=3, batch_size=16, verbose=0)
+    assert np.all(bn.beta.numpy() >= 0) and np.all(ln.gamma.numpy() >= 0)
+    expected = 0.5 * np.sum(bn.gamma.numpy() ** 2) + 0.01 * np.sum(np.abs(ln.beta.numpy()))
+    assert float(sum(model.losses)) == pytest.approx(expected, rel=1e-10)
+
+
 def test_symbolic_shapes_and_float32_default():
     assert mgl.BatchNormalization()(mgl.Input((None, 4))).shape == (None, None, 4)
     assert mgl.LayerNormalization(axis=[1, 2])(mgl.Input((3, 4))).shape == (None, 3, 4)
@@ -220,3 +235,5 @@ def test_bad_arguments_and_inputs_are_named():
     seq = mgl.BatchNormalization(name="bn")
     with pytest.raises(ValueError, match=r"'bn'.*one dimension less.*\(2, 5, 3\)"):
         seq(np.ones((2, 5, 3)), mask=np.ones((2, 5, 3), bool), training=True)
+    with pytest.raises(ValueError, match=r"'bn'.*shape \(2, 5\); received mask shape \(2, 4\)"):
+        seq(np.ones((2, 5, 3)), mask=np.ones((2, 4), bool), training=True)
