@@ -134,6 +134,16 @@ class Model(Layer, Trainer):
             return list(self._layers)
         return self._sublayers()
 
+    @property
+    def weights(self) -> list[mg.Variable]:
+        """Layer by layer, each layer's ``weights``, then the model's own: the order of
+        ``get_weights`` in tf.keras 2 and Keras 3 models (a BatchNormalization's moving
+        statistics come right after its gamma and beta, not after every trainable weight)."""
+        weights = [w for layer in self._sublayers() for w in layer.weights]
+        weights += self.__dict__.get("_trainable_weights", [])
+        weights += self.__dict__.get("_non_trainable_weights", [])
+        return list({id(w): w for w in weights}.values())
+
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or by index in :attr:`layers`."""
         if index is not None:

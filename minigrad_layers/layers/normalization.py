@@ -83,6 +83,23 @@ def _check_axes(layer, axes, input_shape) -> list[int]:
     return positive
 
 
+def _add_gamma_and_beta(layer, shape) -> None:
+    """Create ``layer.gamma`` (when ``layer.scale``) then ``layer.beta`` (when
+    ``layer.center``), in Keras' order, from the layer's initializers, regularizers and
+    constraints; an absent one is None."""
+    layer.gamma = layer.beta = None
+    for name, wanted in (("gamma", layer.scale), ("beta", layer.center)):
+        if wanted:
+            weight = layer.add_weight(
+                name,
+                shape,
+                getattr(layer, f"{name}_initializer"),
+                regularizer=getattr(layer, f"{name}_regularizer"),
+                constraint=getattr(layer, f"{name}_constraint"),
+            )
+            setattr(layer, name, weight)
+
+
 def _check_int_axis(layer_type: str, axis):
     if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
         raise TypeError(f"{layer_type}: `axis` must be an int, received {axis!r}")
@@ -161,23 +178,7 @@ class BatchNormalization(Layer):
         size = input_shape[self._feature_axis]
         self.input_spec = InputSpec(ndim=ndim, axes={self._feature_axis: size})
         self._broadcast_shape = tuple(size if a == self._feature_axis else 1 for a in range(ndim))
-        self.gamma = self.beta = None
-        if self.scale:
-            self.gamma = self.add_weight(
-                "gamma",
-                (size,),
-                self.gamma_initializer,
-                regularizer=self.gamma_regularizer,
-                constraint=self.gamma_constraint,
-            )
-        if self.center:
-            self.beta = self.add_weight(
-                "beta",
-                (size,),
-                self.beta_initializer,
-                regularizer=self.beta_regularizer,
-                constraint=self.beta_constraint,
-            )
+        _add_gamma_and_beta(self, (size,))
         self.moving_mean = self.add_weight(
             "moving_mean", (size,), self.moving_mean_initializer, trainable=False
         )
@@ -314,23 +315,7 @@ class LayerNormalization(Layer):
         self.input_spec = InputSpec(ndim=ndim, axes=sizes)
         self._broadcast_shape = tuple(sizes.get(a, 1) for a in range(ndim))
         shape = tuple(sizes.values())
-        self.gamma = self.beta = None
-        if self.scale:
-            self.gamma = self.add_weight(
-                "gamma",
-                shape,
-                self.gamma_initializer,
-                regularizer=self.gamma_regularizer,
-                constraint=self.gamma_constraint,
-            )
-        if self.center:
-            self.beta = self.add_weight(
-                "beta",
-                shape,
-                self.beta_initializer,
-                regularizer=self.beta_regularizer,
-                constraint=self.beta_constraint,
-            )
+        _add_gamma_and_beta(self, shape)
 
     def call(self, inputs):
         mean = mg.mean(inputs, axis=self._norm_axes, keepdims=True)

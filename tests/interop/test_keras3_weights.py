@@ -159,3 +159,14 @@ def test_functional_two_input_model_both_ways(tmp_path):
     np.testing.assert_allclose(
         np.asarray(theirs.predict(x, verbose=0)), ours.predict(x, verbose=0), rtol=1e-5, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_get_weights_lists_the_weights_in_keras_model_order(name):
+    keras = require_keras()
+    x = MODELS[name][1]()
+    theirs, ours = _keras_model(keras, name), _minigrad_model(name)
+    ours.set_weights(theirs.get_weights())  # layer by layer, moving statistics in place
+    np.testing.assert_allclose(
+        ours.predict(x, verbose=0), np.asarray(theirs.predict(x, verbose=0)), rtol=1e-5, atol=1e-6
+    )
