@@ -36,6 +36,8 @@ from minigrad_layers.layers import (  # noqa: F401
     RNN,
     Activation,
     Add,
+    AdditiveAttention,
+    Attention,
     Average,
     Bidirectional,
     Concatenate,

@@ -8,6 +8,7 @@ True
 
 from minigrad_layers.engine.input_layer import Input, InputLayer
 from minigrad_layers.engine.layer import Layer
+from minigrad_layers.layers.attention import AdditiveAttention, Attention
 from minigrad_layers.layers.core import Activation, Dense, Dropout, Embedding, Masking
 from minigrad_layers.layers.merge import Add, Average, Concatenate, Dot, Multiply
 from minigrad_layers.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
@@ -29,6 +30,8 @@ __all__ = [
     "RNN",
     "Activation",
     "Add",
+    "AdditiveAttention",
+    "Attention",
     "Average",
     "Bidirectional",
     "Concatenate",

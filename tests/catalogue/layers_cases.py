@@ -122,4 +122,32 @@ CASES = [
         TypeError,
         ("has no value", "calling layers on it"),
     ),
+    Case(
+        "attention called on one tensor",
+        lambda: mgl.Attention(name="att")(np.ones((2, 3, 4))),
+        ValueError,
+        ("layer 'att'", "[query, value]", "one input of shape (2, 3, 4)"),
+    ),
+    Case(
+        "attention with query and key features that differ",
+        lambda: mgl.Attention(name="att")(
+            [np.ones((2, 3, 4)), np.ones((2, 5, 4)), np.ones((2, 5, 6))]
+        ),
+        ValueError,
+        ("layer 'att'", "feature axes of query and key", "query (2, 3, 4)", "key (2, 5, 6)"),
+    ),
+    Case(
+        "attention value mask of the wrong length",
+        lambda: mgl.AdditiveAttention(name="att")(
+            [np.ones((2, 3, 4)), np.ones((2, 5, 4))], mask=[None, np.ones((2, 4), bool)]
+        ),
+        ValueError,
+        ("layer 'att'", "value mask", "(2, 5)", "received a mask of shape (2, 4)"),
+    ),
+    Case(
+        "attention with an unknown score mode",
+        lambda: mgl.Attention(score_mode="general"),
+        ValueError,
+        ("score_mode", "{'dot', 'concat'}", "'general'"),
+    ),
 ]
