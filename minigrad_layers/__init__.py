@@ -58,5 +58,6 @@ from minigrad_layers.layers import (  # noqa: F401
     SimpleRNN,
     SimpleRNNCell,
     StackedRNNCells,
+    TimeDistributed,
 )
 from minigrad_layers.training import callbacks, losses, metrics, optimizers  # noqa: F401

@@ -23,6 +23,7 @@ from minigrad_layers.layers.rnn import (
     SimpleRNNCell,
     StackedRNNCells,
 )
+from minigrad_layers.layers.wrappers import TimeDistributed
 
 __all__ = [
     "GRU",
@@ -53,4 +54,5 @@ __all__ = [
     "SimpleRNN",
     "SimpleRNNCell",
     "StackedRNNCells",
+    "TimeDistributed",
 ]

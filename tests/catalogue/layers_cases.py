@@ -150,4 +150,24 @@ CASES = [
         ValueError,
         ("score_mode", "{'dot', 'concat'}", "'general'"),
     ),
+    Case(
+        "time distributed given a rank-2 input",
+        lambda: mgl.TimeDistributed(mgl.Dense(2), name="td")(np.ones((2, 4))),
+        ValueError,
+        ("layer 'td'", "at least 3 dimensions (batch, time, ...)", "(2, 4)"),
+    ),
+    Case(
+        "time distributed mask of the wrong length",
+        lambda: mgl.TimeDistributed(mgl.Dense(2), name="td")(
+            np.ones((2, 3, 4)), mask=np.ones((2, 5), bool)
+        ),
+        ValueError,
+        ("layer 'td'", "(batch, time) = (2, 3)", "mask of shape (2, 5)"),
+    ),
+    Case(
+        "time distributed around a non-layer",
+        lambda: mgl.TimeDistributed(np.tanh),
+        ValueError,
+        ("Layer` instance", "ufunc"),
+    ),
 ]
