@@ -48,6 +48,7 @@ from minigrad_layers.layers import (  # noqa: F401
     Flatten,
     GRUCell,
     Input,
+    Lambda,
     Layer,
     LSTMCell,
     Masking,

@@ -10,6 +10,7 @@ from minigrad_layers.engine.input_layer import Input, InputLayer
 from minigrad_layers.engine.layer import Layer
 from minigrad_layers.layers.attention import AdditiveAttention, Attention
 from minigrad_layers.layers.core import Activation, Dense, Dropout, Embedding, Masking
+from minigrad_layers.layers.lambda_layer import Lambda
 from minigrad_layers.layers.merge import Add, Average, Concatenate, Dot, Multiply
 from minigrad_layers.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from minigrad_layers.layers.rnn import (
@@ -45,6 +46,7 @@ __all__ = [
     "Input",
     "InputLayer",
     "LSTMCell",
+    "Lambda",
     "Layer",
     "Masking",
     "Multiply",

@@ -170,4 +170,22 @@ CASES = [
         ValueError,
         ("Layer` instance", "ufunc"),
     ),
+    Case(
+        "config of a lambda layer holding a lambda expression",
+        lambda: mgl.Lambda(lambda x: x * 2, name="double").get_config(),
+        ValueError,
+        ("Lambda layer 'double'", "named function", "custom Layer"),
+    ),
+    Case(
+        "lambda layer whose function returns numpy",
+        lambda: mgl.Lambda(np.tanh, name="np_tanh")(np.ones((2, 3))),
+        TypeError,
+        ("Lambda layer 'np_tanh'", "must return Tensors", "ndarray"),
+    ),
+    Case(
+        "lambda layer given a function that is not callable",
+        lambda: mgl.Lambda("tanh", name="lam"),
+        TypeError,
+        ("Lambda layer 'lam'", "must be callable", "'tanh'"),
+    ),
 ]
