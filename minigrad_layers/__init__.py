@@ -36,6 +36,8 @@ from minigrad_layers.layers import (  # noqa: F401
     RNN,
     Activation,
     Add,
+    AdditiveAttention,
+    Attention,
     Average,
     AveragePooling1D,
     BatchNormalization,
@@ -51,6 +53,7 @@ from minigrad_layers.layers import (  # noqa: F401
     GlobalMaxPooling1D,
     GRUCell,
     Input,
+    Lambda,
     Layer,
     LayerNormalization,
     LSTMCell,
@@ -64,5 +67,6 @@ from minigrad_layers.layers import (  # noqa: F401
     SimpleRNNCell,
     SpatialDropout1D,
     StackedRNNCells,
+    TimeDistributed,
 )
 from minigrad_layers.training import callbacks, losses, metrics, optimizers  # noqa: F401
