@@ -129,4 +129,4 @@ def main(quick: bool = False) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small run, in seconds")
-    main(quick=parser.parse_args().quick)
+    main(quick=parser.parse_known_args()[0].quick)
