@@ -22,7 +22,13 @@ from __future__ import annotations
 import numpy as np
 
 import minigrad as mg
-from minigrad.nest import flatten
+from minigrad.nest import flatten, map_structure
+from minigrad_layers.inspect.in_model import (
+    as_input_tensors,
+    check_model_call,
+    compiled_loss_fn,
+    find_recurrent_layer,
+)
 from minigrad_layers.inspect.jacobians import (
     analytic_jacobians,
     has_analytic_jacobian,
@@ -42,20 +48,36 @@ from minigrad_layers.layers.rnn.stacked import StackedRNNCells
 _CHUNK_ELEMENTS = 4_000_000  # Jacobian entries per chunk of jacobian_norms (32 MB in float64)
 
 
-def trace_bptt(layer, x, loss_fn, mask=None, initial_state=None, constants=None) -> BPTTTrace:
+def trace_bptt(
+    layer, x, loss_fn, mask=None, initial_state=None, constants=None, *, model=None
+) -> BPTTTrace:
     """Call the RNN ``layer`` on ``x`` under a tape, compute ``loss = loss_fn(output)`` (a scalar
     Tensor; ``output`` is what the layer returns) and return the :class:`BPTTTrace`.
 
     ``mask``, ``initial_state`` and ``constants`` are passed to the layer's call as given.
+
+    With ``model``, the layer is traced where it runs (``in_model.py``): ``layer`` is a
+    recurrent layer of the model (the object or its name; one direction of a Bidirectional),
+    ``x`` the model's input, ``output`` what the model returns, and ``loss_fn`` may be the
+    targets ``y`` instead, scored with the model's compiled loss.
     """
-    if not isinstance(layer, RNN):
+    if model is not None:
+        layer = find_recurrent_layer(model, layer)
+        check_model_call(layer, model, mask, initial_state, constants)
+        if not callable(loss_fn):
+            loss_fn = compiled_loss_fn(model, loss_fn)
+    elif not isinstance(layer, RNN):
         raise TypeError(
             f"trace_bptt expects a recurrent layer (RNN, SimpleRNN, LSTM, GRU), received "
-            f"{type(layer).__name__}; for Bidirectional trace its forward_layer/backward_layer"
+            f"{type(layer).__name__}; for Bidirectional trace its forward_layer/backward_layer, "
+            "or pass model= to trace a layer inside a model"
         )
-    x = x if isinstance(x, mg.Tensor) else mg.tensor(x)
-    if x.dtype.kind == "f" and x.dtype != np.dtype(layer.dtype):
-        x = mg.cast(x, layer.dtype)
+    if model is None:
+        x = x if isinstance(x, mg.Tensor) else mg.tensor(x)
+        if x.dtype.kind == "f" and x.dtype != np.dtype(layer.dtype):
+            x = mg.cast(x, layer.dtype)
+    else:
+        x = as_input_tensors(x)
     call_kwargs = {
         key: value
         for key, value in [
@@ -66,14 +88,19 @@ def trace_bptt(layer, x, loss_fn, mask=None, initial_state=None, constants=None)
         if value is not None
     }
     with mg.GradientTape(persistent=True) as tape:
-        if x.dtype.kind == "f":
-            tape.watch(x)
+        for leaf in flatten(x):
+            if leaf.dtype.kind == "f":
+                tape.watch(leaf)
         with recording_steps(layer) as recorder:
-            output = layer(x, **call_kwargs)
+            output = layer(x, **call_kwargs) if model is None else model(x)
         loss = loss_fn(output)
     if not isinstance(loss, mg.Tensor) or loss.size != 1:
         shape = getattr(loss, "shape", type(loss).__name__)
         raise ValueError(f"loss_fn must return a scalar Tensor, it returned {shape}")
+    if not recorder.step_inputs:
+        raise ValueError(
+            f"trace_bptt: model {model.name!r} did not call {layer.name!r} on a sequence"
+        )
     return BPTTTrace(layer, tape, loss, x, recorder, constants)
 
 
@@ -130,7 +157,9 @@ class BPTTTrace:
                 grads["states"], grads["new_states"], self._step_masks, strict=True
             )
         ]
-        self.input_grads = grads["x"].numpy() if x.dtype.kind == "f" else None
+        self.input_grads = map_structure(
+            lambda leaf, grad: grad.numpy() if leaf.dtype.kind == "f" else None, x, grads["x"]
+        )
         self._tracked = self._tracked_state_index()
         self.grad_norms = np.array(
             [np.linalg.norm(flatten(g)[self._tracked]) for g in self.state_grads]
