@@ -259,7 +259,9 @@ class RNN(Layer):
         step_shapes = map_shapes(lambda s: (batch, *s[2:]), input_shape)
         if self.stateful and self.stateful_batch_size is None and batch is not None:
             self.stateful_batch_size = batch
-        with self._cell_errors(not is_shape(input_shape), f"building on steps {step_shapes}"):
+        with self._cell_errors(
+            not is_shape(input_shape), f"while building on the step shapes {step_shapes}"
+        ):
             build_cell(self.cell, step_shapes)
         self._built_steps = map_shapes(lambda s: s[2:], skeleton(input_shape))
         self.built = True
@@ -422,7 +424,9 @@ class RNN(Layer):
         def step(x_t, states):
             if first[0]:  # the shapes cannot change from step to step: check them once
                 first[0] = False
-                what = f"step inputs {skeleton(x_t)} and states {skeleton(self._pack(states))}"
+                what = (
+                    f"on the step inputs {skeleton(x_t)} with states {skeleton(self._pack(states))}"
+                )
                 with self._cell_errors(nested_input, what):
                     output, new_states = call_cell(x_t, states)
                 new_states = self._check_step_results(x_t, output, new_states)
@@ -478,8 +482,6 @@ class RNN(Layer):
         """``(inputs, nested, flat)``: the input as Tensors (one, or a structure of them),
         whether it is a structure, and its sequences flat (``mg.nest.flatten`` order)."""
         inputs = _as_tensors(inputs, None)
-        if isinstance(inputs, dict):  # dict entries of the input, as Tensors
-            inputs = {key: _as_tensors(x, None) for key, x in inputs.items()}
         nested = is_nested(inputs)
         flat = flatten(inputs)
         if nested:

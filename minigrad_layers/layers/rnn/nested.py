@@ -128,7 +128,7 @@ def explained_cell_errors(layer_name: str, cell_name: str, what: str):
         yield
     except (TypeError, ValueError, IndexError, KeyError) as error:
         raise ValueError(
-            f"Layer {layer_name!r}: its cell {cell_name} failed on {what}. A nested input must "
-            "be nested as the cell's build and call expect it. The cell raised "
+            f"Layer {layer_name!r}: its cell {cell_name} failed {what}. The input must be "
+            "nested as the cell's build and call expect it. The cell raised "
             f"{type(error).__name__}: {error}"
         ) from error
