@@ -45,6 +45,14 @@ def trace_bptt(layer, x, loss_fn, mask=None, initial_state=None, constants=None)
             f"trace_bptt expects a recurrent layer (RNN, SimpleRNN, LSTM, GRU), received "
             f"{type(layer).__name__}; for Bidirectional trace its forward_layer/backward_layer"
         )
+    if isinstance(x, dict) or (
+        isinstance(x, list | tuple)
+        and any(isinstance(leaf, mg.Tensor | np.ndarray) for leaf in flatten(x))
+    ):
+        raise TypeError(
+            f"trace_bptt traces a layer on one input sequence (an array or Tensor); layer "
+            f"{layer.name!r} was given a {type(x).__name__} of sequences (a nested input)"
+        )
     x = x if isinstance(x, mg.Tensor) else mg.tensor(x)
     if x.dtype.kind == "f" and x.dtype != np.dtype(layer.dtype):
         x = mg.cast(x, layer.dtype)

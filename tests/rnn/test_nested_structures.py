@@ -470,3 +470,18 @@ def test_a_built_in_cell_given_a_nested_input():
     x1, _ = _nested_data()
     with pytest.raises(ValueError, match="'lstm'.*'lstm_cell' \\(LSTMCell\\)"):
         mgl.LSTM(3, name="lstm")((x1, x1))
+
+
+def test_recording_steps_keeps_nested_step_inputs_and_trace_bptt_refuses_them():
+    from minigrad_layers.inspect import trace_bptt
+    from minigrad_layers.inspect.observer import recording_steps
+
+    x1, x2 = _nested_data(steps=3)
+    layer = layers.RNN(NestedCell(U1, U2, U3), name="nested_rnn", go_backwards=True)
+    with recording_steps(layer) as recorder:
+        layer((x1, x2))
+    first_1, first_2 = recorder.step_inputs[0]  # processing step 0 reads position T-1
+    np.testing.assert_allclose(first_1, x1[:, -1], rtol=1e-6)
+    np.testing.assert_allclose(first_2, x2[:, -1], rtol=1e-6)
+    with pytest.raises(TypeError, match="'nested_rnn'.*tuple of sequences"):
+        trace_bptt(layer, (x1, x2), lambda out: mg.sum(out[0]))

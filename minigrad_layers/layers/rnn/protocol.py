@@ -9,6 +9,9 @@ packed into the user-facing nesting only to call a cell and to return them:
 * ``state_size=(3, [4, 4], 2)`` -> flat ``[a, b, c, d]``, packed ``[a, [b, c], d]``
   (stacked cells: one entry per cell, a list for a cell with a list/tuple ``state_size``)
 
+A cell's ``output_size`` is one int or ``TensorShape``, or a nested list/tuple/dict of them for a
+cell with several outputs (:func:`output_shapes`, :func:`pack_outputs`).
+
 >>> from minigrad_layers.engine.tensor_shape import TensorShape
 >>> state_shapes((3, [4, TensorShape((2, 5))]))
 [(3,), (4,), (2, 5)]
