@@ -73,6 +73,14 @@ def trace_bptt(
             "or pass model= to trace a layer inside a model"
         )
     if model is None:
+        if isinstance(x, dict) or (
+            isinstance(x, list | tuple)
+            and any(isinstance(leaf, mg.Tensor | np.ndarray) for leaf in flatten(x))
+        ):
+            raise TypeError(
+                f"trace_bptt traces a layer on one input sequence (an array or Tensor); layer "
+                f"{layer.name!r} was given a {type(x).__name__} of sequences (a nested input)"
+            )
         x = x if isinstance(x, mg.Tensor) else mg.tensor(x)
         if x.dtype.kind == "f" and x.dtype != np.dtype(layer.dtype):
             x = mg.cast(x, layer.dtype)
