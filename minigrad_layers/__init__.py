@@ -15,14 +15,16 @@ The top level re-exports the layer classes (``mgl.LSTM is mgl.layers.LSTM``), th
 the modules users reach by their Keras names (``mgl.optimizers``, ``mgl.losses``, ...).
 """
 
-from minigrad_layers import (  # noqa: F401
+from minigrad_layers import (  # noqa: F401  # noqa: F401, E402
     activations,
     constraints,
     initializers,
     inspect,
     interop,
     layers,
+    models,
     regularizers,
+    saving,
     utils,
 )
 from minigrad_layers.engine.input_spec import InputSpec  # noqa: F401

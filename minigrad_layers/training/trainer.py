@@ -135,6 +135,7 @@ class Trainer:
         self._compiled_loss = CompiledLoss(loss, loss_weights)
         self.loss = loss if isinstance(loss, dict | list | tuple) else self._compiled_loss.single
         self._metric_specs = list(metrics)
+        self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": list(metrics)}
         self._loss_tracker = metrics_module.Mean("loss")
         self._compiled_metrics = None  # [(output index, Metric)], built on the first batch
         self._output_loss_trackers = []  # one Mean per output with several outputs
