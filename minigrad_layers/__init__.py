@@ -15,14 +15,16 @@ The top level re-exports the layer classes (``mgl.LSTM is mgl.layers.LSTM``), th
 the modules users reach by their Keras names (``mgl.optimizers``, ``mgl.losses``, ...).
 """
 
-from minigrad_layers import (  # noqa: F401
+from minigrad_layers import (  # noqa: F401  # noqa: F401, E402
     activations,
     constraints,
     initializers,
     inspect,
     interop,
     layers,
+    models,
     regularizers,
+    saving,
     utils,
 )
 from minigrad_layers.engine.input_spec import InputSpec  # noqa: F401
@@ -36,6 +38,8 @@ from minigrad_layers.layers import (  # noqa: F401
     RNN,
     Activation,
     Add,
+    AdditiveAttention,
+    Attention,
     Average,
     AveragePooling1D,
     BatchNormalization,
@@ -51,6 +55,7 @@ from minigrad_layers.layers import (  # noqa: F401
     GlobalMaxPooling1D,
     GRUCell,
     Input,
+    Lambda,
     Layer,
     LayerNormalization,
     LSTMCell,
@@ -64,5 +69,6 @@ from minigrad_layers.layers import (  # noqa: F401
     SimpleRNNCell,
     SpatialDropout1D,
     StackedRNNCells,
+    TimeDistributed,
 )
 from minigrad_layers.training import callbacks, losses, metrics, optimizers  # noqa: F401

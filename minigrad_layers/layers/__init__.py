@@ -8,8 +8,10 @@ True
 
 from minigrad_layers.engine.input_layer import Input, InputLayer
 from minigrad_layers.engine.layer import Layer
+from minigrad_layers.layers.attention import AdditiveAttention, Attention
 from minigrad_layers.layers.convolutional import Conv1D
 from minigrad_layers.layers.core import Activation, Dense, Dropout, Embedding, Masking
+from minigrad_layers.layers.lambda_layer import Lambda
 from minigrad_layers.layers.merge import Add, Average, Concatenate, Dot, Multiply
 from minigrad_layers.layers.normalization import BatchNormalization, LayerNormalization
 from minigrad_layers.layers.pooling import (
@@ -31,6 +33,7 @@ from minigrad_layers.layers.rnn import (
     SimpleRNNCell,
     StackedRNNCells,
 )
+from minigrad_layers.layers.wrappers import TimeDistributed
 
 __all__ = [
     "GRU",
@@ -38,6 +41,8 @@ __all__ = [
     "RNN",
     "Activation",
     "Add",
+    "AdditiveAttention",
+    "Attention",
     "Average",
     "AveragePooling1D",
     "BatchNormalization",
@@ -55,6 +60,7 @@ __all__ = [
     "Input",
     "InputLayer",
     "LSTMCell",
+    "Lambda",
     "Layer",
     "LayerNormalization",
     "MaxPooling1D",
@@ -67,4 +73,5 @@ __all__ = [
     "SimpleRNNCell",
     "SpatialDropout1D",
     "StackedRNNCells",
+    "TimeDistributed",
 ]

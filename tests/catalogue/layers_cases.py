@@ -184,4 +184,70 @@ CASES = [
         ValueError,
         ("layer 'drop'", "expected ndim=3, found ndim=2"),
     ),
+    Case(
+        "attention called on one tensor",
+        lambda: mgl.Attention(name="att")(np.ones((2, 3, 4))),
+        ValueError,
+        ("layer 'att'", "[query, value]", "one input of shape (2, 3, 4)"),
+    ),
+    Case(
+        "attention with query and key features that differ",
+        lambda: mgl.Attention(name="att")(
+            [np.ones((2, 3, 4)), np.ones((2, 5, 4)), np.ones((2, 5, 6))]
+        ),
+        ValueError,
+        ("layer 'att'", "feature axes of query and key", "query (2, 3, 4)", "key (2, 5, 6)"),
+    ),
+    Case(
+        "attention value mask of the wrong length",
+        lambda: mgl.AdditiveAttention(name="att")(
+            [np.ones((2, 3, 4)), np.ones((2, 5, 4))], mask=[None, np.ones((2, 4), bool)]
+        ),
+        ValueError,
+        ("layer 'att'", "value mask", "(2, 5)", "received a mask of shape (2, 4)"),
+    ),
+    Case(
+        "attention with an unknown score mode",
+        lambda: mgl.Attention(score_mode="general"),
+        ValueError,
+        ("score_mode", "{'dot', 'concat'}", "'general'"),
+    ),
+    Case(
+        "time distributed given a rank-2 input",
+        lambda: mgl.TimeDistributed(mgl.Dense(2), name="td")(np.ones((2, 4))),
+        ValueError,
+        ("layer 'td'", "at least 3 dimensions (batch, time, ...)", "(2, 4)"),
+    ),
+    Case(
+        "time distributed mask of the wrong length",
+        lambda: mgl.TimeDistributed(mgl.Dense(2), name="td")(
+            np.ones((2, 3, 4)), mask=np.ones((2, 5), bool)
+        ),
+        ValueError,
+        ("layer 'td'", "(batch, time) = (2, 3)", "mask of shape (2, 5)"),
+    ),
+    Case(
+        "time distributed around a non-layer",
+        lambda: mgl.TimeDistributed(np.tanh),
+        ValueError,
+        ("Layer` instance", "ufunc"),
+    ),
+    Case(
+        "config of a lambda layer holding a lambda expression",
+        lambda: mgl.Lambda(lambda x: x * 2, name="double").get_config(),
+        ValueError,
+        ("Lambda layer 'double'", "named function", "custom Layer"),
+    ),
+    Case(
+        "lambda layer whose function returns numpy",
+        lambda: mgl.Lambda(np.tanh, name="np_tanh")(np.ones((2, 3))),
+        TypeError,
+        ("Lambda layer 'np_tanh'", "must return Tensors", "ndarray"),
+    ),
+    Case(
+        "lambda layer given a function that is not callable",
+        lambda: mgl.Lambda("tanh", name="lam"),
+        TypeError,
+        ("Lambda layer 'lam'", "must be callable", "'tanh'"),
+    ),
 ]
