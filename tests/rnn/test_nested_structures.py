@@ -220,6 +220,25 @@ def test_a_returned_sequence_carries_the_mask_on_every_output():
         np.testing.assert_array_equal(mgl.get_keras_mask(seq).numpy(), MASK)
 
 
+def test_a_returned_dict_of_sequences_carries_the_mask_on_every_entry():
+    rng = _rng(7)
+    x = {"a": rng.normal(size=(3, 5, 2)), "b": rng.normal(size=(3, 5, 3))}
+    for return_state in (False, True):
+        layer = layers.RNN(DictCell(4), return_sequences=True, return_state=return_state)
+        result = layer(x, mask=MASK)
+        seq = result[0] if return_state else result
+        for entry in seq.values():
+            np.testing.assert_array_equal(mgl.get_keras_mask(entry).numpy(), MASK)
+        if return_state:
+            assert all(mgl.get_keras_mask(s) is None for s in result[1:])
+
+
+def test_get_initial_state_of_a_nested_input():
+    states = layers.RNN(NestedCell(U1, U2, U3)).get_initial_state(_nested_data())
+    assert [s.shape for s in states] == [(3, U1), (3, U2, U3)]
+    assert not any(np.any(s.numpy()) for s in states)
+
+
 def test_the_mask_attached_to_one_sequence_masks_the_whole_input(f64):
     x1, x2 = _nested_data()
     layer = layers.RNN(NestedCell(U1, U2, U3), return_sequences=True)

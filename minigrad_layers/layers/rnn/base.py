@@ -111,7 +111,9 @@ class RNN(Layer):
     training; an attached ``step_observer`` sees the plain loop), plus the Layer arguments.
 
     Call: ``rnn(inputs, mask=None, training=None, initial_state=None, constants=None)``;
-    ``inputs`` is a Tensor or a nested structure of them (``nested.py``).
+    ``inputs`` is a Tensor or a nested structure of them (``nested.py``). A list or tuple input
+    always means a nested input (tf.keras 2 also read ``rnn([x, h0, c0])`` as ``x`` and its
+    initial states; here they go in ``initial_state``).
 
     * Returns the output, or with ``return_state`` the list ``[output, *states]`` where the
       states are nested as ``states_at_t`` above; for stacked cells one entry per cell, in cell

@@ -71,13 +71,15 @@ def pack_states(state_size, flat: list) -> list:
     if not is_multiple_state(state_size):
         return [flat[0]]
     leaves = iter(flat)
+    return [_pack(size, leaves) for size in state_size]
 
-    def pack(size):
-        if is_multiple_state(size):
-            return [pack(s) for s in size]
-        return next(leaves)
 
-    return [pack(s) for s in state_size]
+def _pack(size, leaves) -> list:
+    """One entry of :func:`pack_states` (module level: a recursive closure would be a reference
+    cycle keeping the states alive until the garbage collector runs)."""
+    if is_multiple_state(size):
+        return [_pack(s, leaves) for s in size]
+    return next(leaves)
 
 
 def output_shape(cell) -> tuple[int, ...] | None:
