@@ -5,8 +5,6 @@ Read :class:`RNN`'s docstring for the cell protocol, then ``loop.py`` for the ti
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
 import minigrad as mg
@@ -18,11 +16,11 @@ from minigrad_layers.engine.masks import get_keras_mask
 from minigrad_layers.layers.rnn import fused, loop, segments
 from minigrad_layers.layers.rnn.nested import (
     batch_and_steps,
-    explained_cell_errors,
+    cell_errors,
+    check_structure,
     flatten_shapes,
     map_shapes,
     one_mask,
-    shapes_match,
     skeleton,
 )
 from minigrad_layers.layers.rnn.protocol import (
@@ -30,6 +28,7 @@ from minigrad_layers.layers.rnn.protocol import (
     call_accepts,
     cell_name,
     check_cell,
+    check_step_results,
     clone_cell,
     initial_states,
     is_multiple_state,
@@ -230,26 +229,8 @@ class RNN(Layer):
             raise ValueError(f"Layer {self.name!r} received an empty structure of inputs")
         for index, shape in enumerate(shapes):
             self._check_input_shape(shape, index)
-        self._check_structure(input_shape)
+        check_structure(self._built_steps, input_shape, self.name, self.cell)
         return batch_and_steps(shapes, self._axes(), self.name, input_shape)
-
-    def _check_structure(self, input_shape) -> None:
-        """The nesting and step shapes of an input against those the layer was built on."""
-        found = map_shapes(lambda s: s[2:], skeleton(input_shape))
-        if self._built_steps is None or shapes_match(self._built_steps, found):
-            return
-        raise ValueError(
-            f"Layer {self.name!r} with cell {cell_name(self.cell)} was built for inputs nested "
-            f"as {self._built_steps} (the step shapes after batch and time), but received inputs "
-            f"nested as {found} (full shapes {skeleton(input_shape)})"
-        )
-
-    def _cell_errors(self, nested_input: bool, what: str):
-        """Where structures are involved (a nested input or output), the cell's errors become
-        a ValueError naming the layer, the cell and ``what`` it received (``nested.py``)."""
-        if nested_input or is_nested(getattr(self.cell, "output_size", None)):
-            return explained_cell_errors(self.name, cell_name(self.cell), what)
-        return contextlib.nullcontext()
 
     def build(self, input_shape) -> None:
         """Build the cell on the step input shape ``(batch,) + input_shape[2:]`` (a structure
@@ -261,8 +242,11 @@ class RNN(Layer):
         step_shapes = map_shapes(lambda s: (batch, *s[2:]), input_shape)
         if self.stateful and self.stateful_batch_size is None and batch is not None:
             self.stateful_batch_size = batch
-        with self._cell_errors(
-            not is_shape(input_shape), f"while building on the step shapes {step_shapes}"
+        with cell_errors(
+            self.name,
+            self.cell,
+            not is_shape(input_shape),
+            f"while building on the step shapes {step_shapes}",
         ):
             build_cell(self.cell, step_shapes)
         self._built_steps = map_shapes(lambda s: s[2:], skeleton(input_shape))
@@ -429,9 +413,10 @@ class RNN(Layer):
                 what = (
                     f"on the step inputs {skeleton(x_t)} with states {skeleton(self._pack(states))}"
                 )
-                with self._cell_errors(nested_input, what):
+                with cell_errors(self.name, self.cell, nested_input, what):
                     output, new_states = call_cell(x_t, states)
-                new_states = self._check_step_results(x_t, output, new_states)
+                batch = flatten(x_t)[0].shape[0]
+                new_states = check_step_results(self.cell, self.name, batch, output, new_states)
                 return output, new_states
             output, new_states = call_cell(x_t, states)
             if isinstance(new_states, mg.Tensor):
@@ -439,46 +424,6 @@ class RNN(Layer):
             return output, flatten(new_states)
 
         return step
-
-    def _check_step_results(self, x_t, output, new_states) -> list:
-        """The first step's results against ``cell.state_size`` (and ``output_size``); return
-        the new states flat."""
-        cell = cell_name(self.cell)
-        batch = flatten(x_t)[0].shape[0]
-        size = self.cell.state_size
-        flat_states = [new_states] if isinstance(new_states, mg.Tensor) else flatten(new_states)
-        expected = [(batch, *s) for s in state_shapes(size)]
-        if len(flat_states) != len(expected):
-            raise ValueError(
-                f"The cell {cell} of layer {self.name!r} returned {len(flat_states)} states, but "
-                f"its state_size {size!r} has {len(expected)}"
-            )
-        for i, (state, shape) in enumerate(zip(flat_states, expected, strict=True)):
-            found = tuple(np.shape(state))
-            if found != shape:
-                raise ValueError(
-                    f"The cell {cell} of layer {self.name!r} returned state {i} of shape "
-                    f"{found}, expected {shape} from its state_size {size!r}"
-                )
-        output_size = getattr(self.cell, "output_size", None)
-        found = [tuple(np.shape(y)) for y in flatten(output)]
-        if output_size is None:
-            if is_nested(output):
-                raise ValueError(
-                    f"The cell {cell} of layer {self.name!r} returned several outputs of shapes "
-                    f"{found}: a cell with several outputs declares them in a nested "
-                    "`output_size` (e.g. [TensorShape([u1]), TensorShape([u2, u3])])"
-                )
-            return flat_states
-        wanted = [(batch, *s) for s in output_shapes(self.cell)]
-        if found != wanted:
-            shown = skeleton(output) if is_nested(output) else found[0]
-            expected_shown = pack_outputs(self.cell, wanted)
-            raise ValueError(
-                f"The cell {cell} of layer {self.name!r} returned an output of shape {shown}, "
-                f"expected {expected_shown} from its output_size {output_size!r}"
-            )
-        return flat_states
 
     def _standardize_inputs(self, inputs):
         """``(inputs, nested, flat)``: the input as Tensors (one, or a structure of them),
@@ -500,7 +445,7 @@ class RNN(Layer):
         shapes = skeleton(inputs) if nested_input else tuple(inputs.shape)
         batch, steps = self._batch_and_steps(shapes)
         if not nested_input:
-            self._check_structure(shapes)
+            check_structure(self._built_steps, shapes, self.name, self.cell)
         if steps == 0:
             raise ValueError(f"{self.name}: the input has no time steps (shape {shapes})")
         if mask is None:
