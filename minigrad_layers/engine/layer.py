@@ -203,6 +203,8 @@ def _scoped_build(build):
         finally:
             call_context.building.pop()
         self.built = True
+        if args:
+            self.__dict__["_build_input_shape"] = args[0]
         return result
 
     scoped_build._scoped = True
@@ -455,6 +457,7 @@ class Layer(LayerLosses):
 
     def _maybe_build(self, inputs) -> None:
         if not self.built:
+            self.__dict__["_build_input_shape"] = shape_of(inputs)
             self.build(shape_of(inputs))
             self.built = True
 
@@ -594,12 +597,29 @@ class Layer(LayerLosses):
         """A new layer from :meth:`get_config`'s output."""
         return cls(**config)
 
+    def get_build_config(self) -> dict | None:
+        """``{"input_shape": shape}``: what ``build`` received (None before it ran)."""
+        shape = self.__dict__.get("_build_input_shape")
+        return None if shape is None or not self.built else {"input_shape": shape}
+
+    def build_from_config(self, config: dict) -> None:
+        """Build from :meth:`get_build_config`'s output (JSON lists back to shape tuples)."""
+        self.build(_as_shapes(config["input_shape"]))
+        self.built = True
+
     def __repr__(self) -> str:
         name = self.__dict__.get("name", "?")
         return f"<{type(self).__name__} name={name!r} built={self.built}>"
 
 
 _TRACKABLE = (Layer, list, tuple, dict)  # values whose sub-layers __setattr__ tracks
+
+
+def _as_shapes(shapes):
+    """JSON's lists back to tuples: a shape (ints and None) or a list of shapes."""
+    if isinstance(shapes, list | tuple) and all(d is None or isinstance(d, int) for d in shapes):
+        return tuple(shapes)
+    return [_as_shapes(s) for s in shapes]
 
 
 def _has_symbolic(structure) -> bool:
