@@ -485,6 +485,12 @@ def test_cell_returning_outputs_otherwise_than_its_output_size():
     _names_layer_and_cell(info)
 
 
+def test_bidirectional_refuses_a_cell_with_several_outputs():
+    layer = layers.RNN(NestedCell(U1, U2, U3), name="nested_rnn")
+    with pytest.raises(ValueError, match="'nested_rnn' has several outputs"):
+        layers.Bidirectional(layer)
+
+
 def test_a_built_in_cell_given_a_nested_input():
     x1, _ = _nested_data()
     with pytest.raises(ValueError, match="'lstm'.*'lstm_cell' \\(LSTMCell\\)"):
