@@ -10,6 +10,12 @@ TensorShape([u2, u3])]``). Inside the time loop inputs and outputs travel flat
 (``mg.nest.flatten``: dict entries in sorted-key order) and are packed back with
 ``mg.nest.pack_sequence_as`` to call the cell and to return the results.
 
+All the sequences share one ``(batch, time)`` mask (:func:`one_mask`). A later call must nest
+its input as the one the layer was built on (:func:`check_structure`), and when the cell's
+``build`` or first ``call`` fails on a structure it did not expect, the error names the layer,
+the cell and the structure it got (:func:`explained_cell_errors`). Only the per-step loop runs
+nested inputs: the fused path of ``fused.py`` takes one Tensor.
+
 A shape is a tuple, which ``mg.nest`` would take apart; the shape structures here (what
 ``build`` and ``compute_output_shape`` receive) keep every shape whole:
 
