@@ -250,6 +250,21 @@ def test_the_mask_attached_to_one_sequence_masks_the_whole_input(f64):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+def test_a_mask_attached_to_a_sequence_deeper_in_the_input_counts(f64):
+    class DeeperCell(NestedCell):
+        def build(self, input_shapes):
+            super().build([input_shapes[0], input_shapes[1][0]])
+
+    x1, x2 = _nested_data()
+    t2 = mg.tensor(x2)
+    set_keras_mask(t2, mg.tensor(MASK))
+    layer = layers.RNN(DeeperCell(U1, U2, U3), return_sequences=True)
+    seq_1, seq_2 = layer([mg.tensor(x1), [t2]])
+    np.testing.assert_array_equal(mgl.get_keras_mask(seq_1).numpy(), MASK)
+    expected = layer([x1, [x2]], mask=MASK)
+    np.testing.assert_array_equal(seq_2.numpy(), expected[1].numpy())
+
+
 def test_checkpointed_segments_give_the_numbers_and_gradients_of_plain_bptt(f64):
     rng = _rng(3)
     x = {"a": rng.normal(size=(3, 5, 2)), "b": rng.normal(size=(3, 5, 3))}

@@ -272,8 +272,9 @@ class RNN(Layer):
     def compute_mask(self, inputs, mask=None):
         """The input mask for a returned sequence (for each of a nested output), else None;
         ``None`` for every state."""
-        if isinstance(mask, list | tuple):  # one per input: they agree (checked by the call)
-            mask = one_mask(flatten(mask), self.name)
+        mask = self._given_masks(inputs, mask)
+        if isinstance(mask, list):  # they agree (the call checked it)
+            mask = one_mask(mask, self.name)
         output_mask = mask if self.return_sequences else None
         size = getattr(self.cell, "output_size", None)
         if is_nested(size):
@@ -281,6 +282,15 @@ class RNN(Layer):
         if self.return_state:
             return [output_mask] + [None] * len(self.states)
         return output_mask
+
+    def _given_masks(self, inputs, mask):
+        """``mask`` when it is one mask, else the list of the masks given (a list, one per
+        input) and attached to the sequences of ``inputs``: one ``(batch, time)`` mask must hold
+        for all of them (``nested.one_mask``)."""
+        if mask is not None and not isinstance(mask, list | tuple):
+            return mask
+        given = [] if mask is None else flatten(mask)
+        return [*given, *(get_keras_mask(x) for x in flatten(inputs))]
 
     # -- states ------------------------------------------------------------------------------
     def _num_states(self) -> int:
@@ -426,31 +436,28 @@ class RNN(Layer):
         return step
 
     def _standardize_inputs(self, inputs):
-        """``(inputs, nested, flat)``: the input as Tensors (one, or a structure of them),
-        whether it is a structure, and its sequences flat (``mg.nest.flatten`` order)."""
+        """``(inputs, nested)``: the input as Tensors (one, or a structure of them) and whether
+        it is a structure."""
         inputs = _as_tensors(inputs, None)
         nested = is_nested(inputs)
-        flat = flatten(inputs)
         if nested:
-            bad = [x for x in flat if not isinstance(x, mg.Tensor)]
+            bad = [x for x in flatten(inputs) if not isinstance(x, mg.Tensor)]
             if bad:
                 raise TypeError(
                     f"Layer {self.name!r}: a nested input holds Tensors (or arrays), received "
                     f"{type(bad[0]).__name__} in {skeleton(inputs)}"
                 )
-        return inputs, nested, flat
+        return inputs, nested
 
     def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
-        inputs, nested_input, flat_inputs = self._standardize_inputs(inputs)
+        inputs, nested_input = self._standardize_inputs(inputs)
         shapes = skeleton(inputs) if nested_input else tuple(inputs.shape)
         batch, steps = self._batch_and_steps(shapes)
         if not nested_input:
             check_structure(self._built_steps, shapes, self.name, self.cell)
         if steps == 0:
             raise ValueError(f"{self.name}: the input has no time steps (shape {shapes})")
-        if mask is None:
-            mask = [get_keras_mask(x) for x in flat_inputs]
-        mask = self._standardize_mask(mask, batch, steps)
+        mask = self._standardize_mask(self._given_masks(inputs, mask), batch, steps)
         if self.stateful:
             self._check_stateful_batch(batch)
         if initial_state is not None:
