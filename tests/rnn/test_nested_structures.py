@@ -500,6 +500,32 @@ def test_cell_returning_outputs_otherwise_than_its_output_size():
     _names_layer_and_cell(info)
 
 
+class PairCell(layers.Layer):
+    """Two input sequences, one state and one output: ``h = tanh([a, b] W + h_prev)``."""
+
+    state_size = 3
+
+    def build(self, input_shapes):
+        width = input_shapes[0][1] + input_shapes[1][1]
+        self.w = self.add_weight("w", (width, 3))
+
+    def call(self, inputs, states):
+        a, b = inputs
+        h = mg.tanh(mg.matmul(mg.concat([a, b], axis=1), self.w) + states[0])
+        return h, [h]
+
+
+def test_bidirectional_over_a_nested_input(f64):
+    rng = _rng(8)
+    x = (rng.normal(size=(2, 4, 2)), rng.normal(size=(2, 4, 5)))
+    bi = layers.Bidirectional(layers.RNN(PairCell(), return_sequences=True))
+    merged = bi(x, mask=MASK[:2, :4]).numpy()
+    forward = bi.forward_layer(x, mask=MASK[:2, :4]).numpy()
+    backward = bi.backward_layer(x, mask=MASK[:2, :4]).numpy()[:, ::-1]
+    np.testing.assert_array_equal(merged, np.concatenate([forward, backward], axis=-1))
+    assert bi((mgl.Input((None, 2)), mgl.Input((None, 5)))).shape == (None, None, 6)
+
+
 def test_bidirectional_refuses_a_cell_with_several_outputs():
     layer = layers.RNN(NestedCell(U1, U2, U3), name="nested_rnn")
     with pytest.raises(ValueError, match="'nested_rnn' has several outputs"):
