@@ -225,8 +225,6 @@ class RNN(Layer):
             batch_axis, time_axis = self._axes()
             return shape[batch_axis], shape[time_axis]
         shapes = flatten_shapes(input_shape)
-        if not shapes:
-            raise ValueError(f"Layer {self.name!r} received an empty structure of inputs")
         for index, shape in enumerate(shapes):
             self._check_input_shape(shape, index)
         check_structure(self._built_steps, input_shape, self.name, self.cell)
