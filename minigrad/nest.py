@@ -39,19 +39,21 @@ def pack_sequence_as(structure, flat_sequence):
             f"pack_sequence_as: the structure has {expected} leaves, but the flat sequence "
             f"has {len(flat_sequence)} elements"
         )
-    leaves = iter(flat_sequence)
+    return _rebuild(structure, iter(flat_sequence))
 
-    def rebuild(item):
-        if isinstance(item, list | tuple):
-            rebuilt = [rebuild(x) for x in item]
-            if isinstance(item, list):
-                return rebuilt
-            return type(item)(*rebuilt) if hasattr(item, "_fields") else tuple(rebuilt)
-        if isinstance(item, dict):
-            return {key: rebuild(item[key]) for key in sorted(item)}
-        return next(leaves)
 
-    return rebuild(structure)
+def _rebuild(item, leaves):
+    """``item`` with its leaves taken from the iterator ``leaves``. (A module-level function: a
+    recursive closure would make a reference cycle that keeps the leaves alive until the garbage
+    collector runs.)"""
+    if isinstance(item, list | tuple):
+        rebuilt = [_rebuild(x, leaves) for x in item]
+        if isinstance(item, list):
+            return rebuilt
+        return type(item)(*rebuilt) if hasattr(item, "_fields") else tuple(rebuilt)
+    if isinstance(item, dict):
+        return {key: _rebuild(item[key], leaves) for key in sorted(item)}
+    return next(leaves)
 
 
 def map_structure(fn, *structures):

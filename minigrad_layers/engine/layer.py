@@ -184,7 +184,7 @@ def _attach_mask(outputs, mask) -> None:
     flat_outputs = flatten(outputs)
     if all(get_keras_mask(t) is not None for t in flat_outputs):
         return
-    flat_masks = flatten(mask) if isinstance(mask, _SEQUENCE) else [mask]
+    flat_masks = flatten(mask) if isinstance(mask, list | tuple | dict) else [mask]
     for tensor, m in zip(flat_outputs, flat_masks, strict=False):
         if isinstance(tensor, mg.Tensor) and m is not None:
             set_keras_mask(tensor, m)

@@ -220,6 +220,25 @@ def test_a_returned_sequence_carries_the_mask_on_every_output():
         np.testing.assert_array_equal(mgl.get_keras_mask(seq).numpy(), MASK)
 
 
+def test_a_returned_dict_of_sequences_carries_the_mask_on_every_entry():
+    rng = _rng(7)
+    x = {"a": rng.normal(size=(3, 5, 2)), "b": rng.normal(size=(3, 5, 3))}
+    for return_state in (False, True):
+        layer = layers.RNN(DictCell(4), return_sequences=True, return_state=return_state)
+        result = layer(x, mask=MASK)
+        seq = result[0] if return_state else result
+        for entry in seq.values():
+            np.testing.assert_array_equal(mgl.get_keras_mask(entry).numpy(), MASK)
+        if return_state:
+            assert all(mgl.get_keras_mask(s) is None for s in result[1:])
+
+
+def test_get_initial_state_of_a_nested_input():
+    states = layers.RNN(NestedCell(U1, U2, U3)).get_initial_state(_nested_data())
+    assert [s.shape for s in states] == [(3, U1), (3, U2, U3)]
+    assert not any(np.any(s.numpy()) for s in states)
+
+
 def test_the_mask_attached_to_one_sequence_masks_the_whole_input(f64):
     x1, x2 = _nested_data()
     layer = layers.RNN(NestedCell(U1, U2, U3), return_sequences=True)
@@ -229,6 +248,21 @@ def test_the_mask_attached_to_one_sequence_masks_the_whole_input(f64):
     attached = layer((mg.tensor(x1), t2))
     for a, b in zip(explicit, attached, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_a_mask_attached_to_a_sequence_deeper_in_the_input_counts(f64):
+    class DeeperCell(NestedCell):
+        def build(self, input_shapes):
+            super().build([input_shapes[0], input_shapes[1][0]])
+
+    x1, x2 = _nested_data()
+    t2 = mg.tensor(x2)
+    set_keras_mask(t2, mg.tensor(MASK))
+    layer = layers.RNN(DeeperCell(U1, U2, U3), return_sequences=True)
+    seq_1, seq_2 = layer([mg.tensor(x1), [t2]])
+    np.testing.assert_array_equal(mgl.get_keras_mask(seq_1).numpy(), MASK)
+    expected = layer([x1, [x2]], mask=MASK)
+    np.testing.assert_array_equal(seq_2.numpy(), expected[1].numpy())
 
 
 def test_checkpointed_segments_give_the_numbers_and_gradients_of_plain_bptt(f64):
@@ -464,6 +498,38 @@ def test_cell_returning_outputs_otherwise_than_its_output_size():
     with pytest.raises(ValueError, match="declares them in a nested `output_size`") as info:
         layer((x1, x2))
     _names_layer_and_cell(info)
+
+
+class PairCell(layers.Layer):
+    """Two input sequences, one state and one output: ``h = tanh([a, b] W + h_prev)``."""
+
+    state_size = 3
+
+    def build(self, input_shapes):
+        width = input_shapes[0][1] + input_shapes[1][1]
+        self.w = self.add_weight("w", (width, 3))
+
+    def call(self, inputs, states):
+        a, b = inputs
+        h = mg.tanh(mg.matmul(mg.concat([a, b], axis=1), self.w) + states[0])
+        return h, [h]
+
+
+def test_bidirectional_over_a_nested_input(f64):
+    rng = _rng(8)
+    x = (rng.normal(size=(2, 4, 2)), rng.normal(size=(2, 4, 5)))
+    bi = layers.Bidirectional(layers.RNN(PairCell(), return_sequences=True))
+    merged = bi(x, mask=MASK[:2, :4]).numpy()
+    forward = bi.forward_layer(x, mask=MASK[:2, :4]).numpy()
+    backward = bi.backward_layer(x, mask=MASK[:2, :4]).numpy()[:, ::-1]
+    np.testing.assert_array_equal(merged, np.concatenate([forward, backward], axis=-1))
+    assert bi((mgl.Input((None, 2)), mgl.Input((None, 5)))).shape == (None, None, 6)
+
+
+def test_bidirectional_refuses_a_cell_with_several_outputs():
+    layer = layers.RNN(NestedCell(U1, U2, U3), name="nested_rnn")
+    with pytest.raises(ValueError, match="'nested_rnn' has several outputs"):
+        layers.Bidirectional(layer)
 
 
 def test_a_built_in_cell_given_a_nested_input():

@@ -5,8 +5,6 @@ Read :class:`RNN`'s docstring for the cell protocol, then ``loop.py`` for the ti
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
 import minigrad as mg
@@ -18,11 +16,11 @@ from minigrad_layers.engine.masks import get_keras_mask
 from minigrad_layers.layers.rnn import fused, loop, segments
 from minigrad_layers.layers.rnn.nested import (
     batch_and_steps,
-    explained_cell_errors,
+    cell_errors,
+    check_structure,
     flatten_shapes,
     map_shapes,
     one_mask,
-    shapes_match,
     skeleton,
 )
 from minigrad_layers.layers.rnn.protocol import (
@@ -30,6 +28,7 @@ from minigrad_layers.layers.rnn.protocol import (
     call_accepts,
     cell_name,
     check_cell,
+    check_step_results,
     clone_cell,
     initial_states,
     is_multiple_state,
@@ -111,7 +110,9 @@ class RNN(Layer):
     training; an attached ``step_observer`` sees the plain loop), plus the Layer arguments.
 
     Call: ``rnn(inputs, mask=None, training=None, initial_state=None, constants=None)``;
-    ``inputs`` is a Tensor or a nested structure of them (``nested.py``).
+    ``inputs`` is a Tensor or a nested structure of them (``nested.py``). A list or tuple input
+    always means a nested input (tf.keras 2 also read ``rnn([x, h0, c0])`` as ``x`` and its
+    initial states; here they go in ``initial_state``).
 
     * Returns the output, or with ``return_state`` the list ``[output, *states]`` where the
       states are nested as ``states_at_t`` above; for stacked cells one entry per cell, in cell
@@ -224,30 +225,10 @@ class RNN(Layer):
             batch_axis, time_axis = self._axes()
             return shape[batch_axis], shape[time_axis]
         shapes = flatten_shapes(input_shape)
-        if not shapes:
-            raise ValueError(f"Layer {self.name!r} received an empty structure of inputs")
         for index, shape in enumerate(shapes):
             self._check_input_shape(shape, index)
-        self._check_structure(input_shape)
+        check_structure(self._built_steps, input_shape, self.name, self.cell)
         return batch_and_steps(shapes, self._axes(), self.name, input_shape)
-
-    def _check_structure(self, input_shape) -> None:
-        """The nesting and step shapes of an input against those the layer was built on."""
-        found = map_shapes(lambda s: s[2:], skeleton(input_shape))
-        if self._built_steps is None or shapes_match(self._built_steps, found):
-            return
-        raise ValueError(
-            f"Layer {self.name!r} with cell {cell_name(self.cell)} was built for inputs nested "
-            f"as {self._built_steps} (the step shapes after batch and time), but received inputs "
-            f"nested as {found} (full shapes {skeleton(input_shape)})"
-        )
-
-    def _cell_errors(self, nested_input: bool, what: str):
-        """Where structures are involved (a nested input or output), the cell's errors become
-        a ValueError naming the layer, the cell and ``what`` it received (``nested.py``)."""
-        if nested_input or is_nested(getattr(self.cell, "output_size", None)):
-            return explained_cell_errors(self.name, cell_name(self.cell), what)
-        return contextlib.nullcontext()
 
     def build(self, input_shape) -> None:
         """Build the cell on the step input shape ``(batch,) + input_shape[2:]`` (a structure
@@ -259,8 +240,11 @@ class RNN(Layer):
         step_shapes = map_shapes(lambda s: (batch, *s[2:]), input_shape)
         if self.stateful and self.stateful_batch_size is None and batch is not None:
             self.stateful_batch_size = batch
-        with self._cell_errors(
-            not is_shape(input_shape), f"while building on the step shapes {step_shapes}"
+        with cell_errors(
+            self.name,
+            self.cell,
+            not is_shape(input_shape),
+            f"while building on the step shapes {step_shapes}",
         ):
             build_cell(self.cell, step_shapes)
         self._built_steps = map_shapes(lambda s: s[2:], skeleton(input_shape))
@@ -286,8 +270,9 @@ class RNN(Layer):
     def compute_mask(self, inputs, mask=None):
         """The input mask for a returned sequence (for each of a nested output), else None;
         ``None`` for every state."""
-        if isinstance(mask, list | tuple):  # one per input: they agree (checked by the call)
-            mask = one_mask(flatten(mask), self.name)
+        mask = self._given_masks(inputs, mask)
+        if isinstance(mask, list):  # they agree (the call checked it)
+            mask = one_mask(mask, self.name)
         output_mask = mask if self.return_sequences else None
         size = getattr(self.cell, "output_size", None)
         if is_nested(size):
@@ -295,6 +280,15 @@ class RNN(Layer):
         if self.return_state:
             return [output_mask] + [None] * len(self.states)
         return output_mask
+
+    def _given_masks(self, inputs, mask):
+        """``mask`` when it is one mask, else the list of the masks given (a list, one per
+        input) and attached to the sequences of ``inputs``: one ``(batch, time)`` mask must hold
+        for all of them (``nested.one_mask``)."""
+        if mask is not None and not isinstance(mask, list | tuple):
+            return mask
+        given = [] if mask is None else flatten(mask)
+        return [*given, *(get_keras_mask(x) for x in flatten(inputs))]
 
     # -- states ------------------------------------------------------------------------------
     def _num_states(self) -> int:
@@ -427,9 +421,10 @@ class RNN(Layer):
                 what = (
                     f"on the step inputs {skeleton(x_t)} with states {skeleton(self._pack(states))}"
                 )
-                with self._cell_errors(nested_input, what):
+                with cell_errors(self.name, self.cell, nested_input, what):
                     output, new_states = call_cell(x_t, states)
-                new_states = self._check_step_results(x_t, output, new_states)
+                batch = flatten(x_t)[0].shape[0]
+                new_states = check_step_results(self.cell, self.name, batch, output, new_states)
                 return output, new_states
             output, new_states = call_cell(x_t, states)
             if isinstance(new_states, mg.Tensor):
@@ -438,72 +433,29 @@ class RNN(Layer):
 
         return step
 
-    def _check_step_results(self, x_t, output, new_states) -> list:
-        """The first step's results against ``cell.state_size`` (and ``output_size``); return
-        the new states flat."""
-        cell = cell_name(self.cell)
-        batch = flatten(x_t)[0].shape[0]
-        size = self.cell.state_size
-        flat_states = [new_states] if isinstance(new_states, mg.Tensor) else flatten(new_states)
-        expected = [(batch, *s) for s in state_shapes(size)]
-        if len(flat_states) != len(expected):
-            raise ValueError(
-                f"The cell {cell} of layer {self.name!r} returned {len(flat_states)} states, but "
-                f"its state_size {size!r} has {len(expected)}"
-            )
-        for i, (state, shape) in enumerate(zip(flat_states, expected, strict=True)):
-            found = tuple(np.shape(state))
-            if found != shape:
-                raise ValueError(
-                    f"The cell {cell} of layer {self.name!r} returned state {i} of shape "
-                    f"{found}, expected {shape} from its state_size {size!r}"
-                )
-        output_size = getattr(self.cell, "output_size", None)
-        found = [tuple(np.shape(y)) for y in flatten(output)]
-        if output_size is None:
-            if is_nested(output):
-                raise ValueError(
-                    f"The cell {cell} of layer {self.name!r} returned several outputs of shapes "
-                    f"{found}: a cell with several outputs declares them in a nested "
-                    "`output_size` (e.g. [TensorShape([u1]), TensorShape([u2, u3])])"
-                )
-            return flat_states
-        wanted = [(batch, *s) for s in output_shapes(self.cell)]
-        if found != wanted:
-            shown = skeleton(output) if is_nested(output) else found[0]
-            expected_shown = pack_outputs(self.cell, wanted)
-            raise ValueError(
-                f"The cell {cell} of layer {self.name!r} returned an output of shape {shown}, "
-                f"expected {expected_shown} from its output_size {output_size!r}"
-            )
-        return flat_states
-
     def _standardize_inputs(self, inputs):
-        """``(inputs, nested, flat)``: the input as Tensors (one, or a structure of them),
-        whether it is a structure, and its sequences flat (``mg.nest.flatten`` order)."""
+        """``(inputs, nested)``: the input as Tensors (one, or a structure of them) and whether
+        it is a structure."""
         inputs = _as_tensors(inputs, None)
         nested = is_nested(inputs)
-        flat = flatten(inputs)
         if nested:
-            bad = [x for x in flat if not isinstance(x, mg.Tensor)]
+            bad = [x for x in flatten(inputs) if not isinstance(x, mg.Tensor)]
             if bad:
                 raise TypeError(
                     f"Layer {self.name!r}: a nested input holds Tensors (or arrays), received "
                     f"{type(bad[0]).__name__} in {skeleton(inputs)}"
                 )
-        return inputs, nested, flat
+        return inputs, nested
 
     def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
-        inputs, nested_input, flat_inputs = self._standardize_inputs(inputs)
+        inputs, nested_input = self._standardize_inputs(inputs)
         shapes = skeleton(inputs) if nested_input else tuple(inputs.shape)
         batch, steps = self._batch_and_steps(shapes)
         if not nested_input:
-            self._check_structure(shapes)
+            check_structure(self._built_steps, shapes, self.name, self.cell)
         if steps == 0:
             raise ValueError(f"{self.name}: the input has no time steps (shape {shapes})")
-        if mask is None:
-            mask = [get_keras_mask(x) for x in flat_inputs]
-        mask = self._standardize_mask(mask, batch, steps)
+        mask = self._standardize_mask(self._given_masks(inputs, mask), batch, steps)
         if self.stateful:
             self._check_stateful_batch(batch)
         if initial_state is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import minigrad as mg
-from minigrad.nest import flatten
+from minigrad.nest import flatten, is_nested
 from minigrad_layers.engine.layer import Layer
 
 _MERGE_MODES = ("concat", "sum", "ave", "mul", None)
@@ -45,6 +45,13 @@ class Bidirectional(Layer):
                 f"`backward_layer` needs to be a recurrent layer instance. Received: "
                 f"{backward_layer!r}"
             )
+        for wrapped in (layer, backward_layer):
+            size = getattr(getattr(wrapped, "cell", None), "output_size", None)
+            if is_nested(size):
+                raise ValueError(
+                    f"Bidirectional merges one output per direction, but the cell of layer "
+                    f"{wrapped.name!r} has several outputs (output_size={size!r})"
+                )
         if merge_mode not in _MERGE_MODES:
             raise ValueError(
                 f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "

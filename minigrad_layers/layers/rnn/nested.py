@@ -10,6 +10,12 @@ TensorShape([u2, u3])]``). Inside the time loop inputs and outputs travel flat
 (``mg.nest.flatten``: dict entries in sorted-key order) and are packed back with
 ``mg.nest.pack_sequence_as`` to call the cell and to return the results.
 
+All the sequences share one ``(batch, time)`` mask (:func:`one_mask`). A later call must nest
+its input as the one the layer was built on (:func:`check_structure`), and when the cell's
+``build`` or first ``call`` fails on a structure it did not expect, the error names the layer,
+the cell and the structure it got (:func:`explained_cell_errors`). Only the per-step loop runs
+nested inputs: the fused path of ``fused.py`` takes one Tensor.
+
 A shape is a tuple, which ``mg.nest`` would take apart; the shape structures here (what
 ``build`` and ``compute_output_shape`` receive) keep every shape whole:
 
@@ -22,12 +28,13 @@ A shape is a tuple, which ``mg.nest`` would take apart; the shape structures her
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
 from minigrad.nest import is_nested
 from minigrad_layers.engine.functional import is_shape
+from minigrad_layers.layers.rnn.protocol import cell_name
 
 
 def map_shapes(fn: Callable, shapes):
@@ -119,8 +126,31 @@ def one_mask(masks: list, layer_name: str):
     return given[0]
 
 
+def check_structure(built_steps, input_shape, layer_name: str, cell) -> None:
+    """The nesting and step shapes (after batch and time) of an input against ``built_steps``,
+    those the layer was built on (None: nothing to check); a ValueError naming the layer and
+    the cell."""
+    found = map_shapes(lambda s: s[2:], skeleton(input_shape))
+    if built_steps is None or shapes_match(built_steps, found):
+        return
+    raise ValueError(
+        f"Layer {layer_name!r} with cell {cell_name(cell)} was built for inputs nested as "
+        f"{built_steps} (the step shapes after batch and time), but received inputs nested as "
+        f"{found} (full shapes {skeleton(input_shape)})"
+    )
+
+
+def cell_errors(layer_name: str, cell, nested_input: bool, what: str):
+    """Where structures are involved (a nested input, or a nested ``output_size``), a context
+    in which the cell's errors are explained (:func:`explained_cell_errors`); else one that
+    changes nothing."""
+    if nested_input or is_nested(getattr(cell, "output_size", None)):
+        return explained_cell_errors(layer_name, cell_name(cell), what)
+    return nullcontext()
+
+
 @contextmanager
-def explained_cell_errors(layer_name: str, cell_name: str, what: str):
+def explained_cell_errors(layer_name: str, cell: str, what: str):
     """Re-raise a TypeError, ValueError, IndexError or KeyError of the cell (typically its
     ``build`` or ``call`` unpacking a structure it does not get) as a ValueError that names the
     layer, the cell and ``what`` it was given; the cell's error is chained."""
@@ -128,7 +158,7 @@ def explained_cell_errors(layer_name: str, cell_name: str, what: str):
         yield
     except (TypeError, ValueError, IndexError, KeyError) as error:
         raise ValueError(
-            f"Layer {layer_name!r}: its cell {cell_name} failed {what}. The input must be "
+            f"Layer {layer_name!r}: its cell {cell} failed {what}. The input must be "
             "nested as the cell's build and call expect it. The cell raised "
             f"{type(error).__name__}: {error}"
         ) from error

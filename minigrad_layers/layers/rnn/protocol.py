@@ -71,13 +71,15 @@ def pack_states(state_size, flat: list) -> list:
     if not is_multiple_state(state_size):
         return [flat[0]]
     leaves = iter(flat)
+    return [_pack(size, leaves) for size in state_size]
 
-    def pack(size):
-        if is_multiple_state(size):
-            return [pack(s) for s in size]
-        return next(leaves)
 
-    return [pack(s) for s in state_size]
+def _pack(size, leaves) -> list:
+    """One entry of :func:`pack_states` (module level: a recursive closure would be a reference
+    cycle keeping the states alive until the garbage collector runs)."""
+    if is_multiple_state(size):
+        return [_pack(s, leaves) for s in size]
+    return next(leaves)
 
 
 def output_shape(cell) -> tuple[int, ...] | None:
@@ -117,6 +119,46 @@ def cell_name(cell) -> str:
     name = getattr(cell, "name", None)
     kind = type(cell).__name__
     return f"{name!r} ({kind})" if isinstance(name, str) else kind
+
+
+def check_step_results(cell, layer_name: str, batch: int, output, new_states) -> list:
+    """A first step's results against ``cell.state_size`` and ``output_size`` (count and shape
+    of every state and output; a nested output needs a nested ``output_size``): a ValueError
+    naming the cell and the layer, else the new states flat."""
+    who = f"The cell {cell_name(cell)} of layer {layer_name!r}"
+    size = cell.state_size
+    flat_states = [new_states] if isinstance(new_states, mg.Tensor) else flatten(new_states)
+    expected = [(batch, *s) for s in state_shapes(size)]
+    if len(flat_states) != len(expected):
+        raise ValueError(
+            f"{who} returned {len(flat_states)} states, but its state_size {size!r} has "
+            f"{len(expected)}"
+        )
+    for i, (state, shape) in enumerate(zip(flat_states, expected, strict=True)):
+        found = tuple(np.shape(state))
+        if found != shape:
+            raise ValueError(
+                f"{who} returned state {i} of shape {found}, expected {shape} from its "
+                f"state_size {size!r}"
+            )
+    output_size = getattr(cell, "output_size", None)
+    found = [tuple(np.shape(y)) for y in flatten(output)]
+    if output_size is None:
+        if is_nested(output):
+            raise ValueError(
+                f"{who} returned several outputs of shapes {found}: a cell with several "
+                "outputs declares them in a nested `output_size` (e.g. [TensorShape([u1]), "
+                "TensorShape([u2, u3])])"
+            )
+        return flat_states
+    wanted = [(batch, *s) for s in output_shapes(cell)]
+    if found != wanted:
+        shown = pack_sequence_as(output, found) if is_nested(output) else found[0]
+        raise ValueError(
+            f"{who} returned an output of shape {shown}, expected "
+            f"{pack_outputs(cell, wanted)} from its output_size {output_size!r}"
+        )
+    return flat_states
 
 
 def check_cell(cell, who: str = "The RNN cell") -> None:
