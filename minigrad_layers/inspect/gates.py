@@ -43,6 +43,12 @@ def step_gates(cell, x: np.ndarray, states: list) -> dict[str, tuple[np.ndarray,
     raise TypeError(f"step_gates needs an LSTMCell or a GRUCell, received {type(cell).__name__}")
 
 
+def activation_of(cell, name: str):
+    """The activation function behind gate ``name``: ``activation`` for the candidates and
+    ``act(c_t)``, ``recurrent_activation`` for the gates proper."""
+    return cell.activation if name in ("c", "h", "act(c_t)") else cell.recurrent_activation
+
+
 def weights(cell) -> tuple[np.ndarray, np.ndarray, np.ndarray | float]:
     """``kernel``, ``recurrent_kernel`` and ``bias`` (0.0 without one) in float64."""
     bias = 0.0 if cell.bias is None else np.asarray(cell.bias.numpy(), dtype=np.float64)

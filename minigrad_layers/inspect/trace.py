@@ -23,6 +23,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.nest import flatten, map_structure
+from minigrad_layers.inspect import figures
 from minigrad_layers.inspect.in_model import (
     as_input_tensors,
     check_model_call,
@@ -314,28 +315,31 @@ class BPTTTrace:
     def _tracked_size(self) -> int:
         return int(np.prod(self._states_before[self._tracked].shape[1:]))
 
-    # -- plotting -------------------------------------------------------------------------------
+    # -- figure data (figures.py) --------------------------------------------------------------
+    def singular_value_band(self) -> np.ndarray:
+        """``(T, 3)``: batch means of each row's smallest, median and largest singular value of
+        dh_t/dh_{t-1}, per step."""
+        return figures.singular_value_band(self)
+
+    def grad_heatmap(self) -> np.ndarray:
+        """``(T, units)``: ``|dL/dh_t|`` averaged over the batch (the state of grad_norms)."""
+        return figures.grad_heatmap(self)
+
+    def gate_activations(self) -> dict[str, np.ndarray]:
+        """``{gate: (T, batch, units)}`` for LSTM and GRU cells (NaN on rows a step masked)."""
+        return figures.gate_activations(self)
+
+    def gate_saturation(self, tolerance: float = 0.05) -> dict[str, np.ndarray]:
+        """``{gate: (T,)}``: the fraction of kept (row, unit) pairs whose gate slope is at most
+        ``tolerance`` times its activation's largest slope."""
+        return figures.gate_saturation(self, tolerance)
+
     def plot(self, path=None):
-        """A matplotlib Figure of ``grad_norms`` and ``jacobian_norms()`` against t (log scale),
-        saved to ``path`` when given. matplotlib is an optional extra."""
-        try:
-            from matplotlib.figure import Figure
-        except ImportError:
-            raise ImportError(
-                "BPTTTrace.plot needs matplotlib, an optional extra: install it with "
-                "pip install 'minigrad[plot]' (or pip install matplotlib)"
-            ) from None
-        figure = Figure(figsize=(7, 4), layout="constrained")
-        ax = figure.subplots()
-        t = np.arange(self.steps)
-        ax.semilogy(t, np.maximum(self.grad_norms, 1e-30), label="||dL/dh_t||")
-        ax.semilogy(t, self.jacobian_norms(), label="||dh_t/dh_{t-1}|| (spectral, batch mean)")
-        ax.set_xlabel("step t (processing order)")
-        ax.set_title(f"BPTT through {self.layer.name}: loss {self.loss:.4g}")
-        ax.legend()
-        if path is not None:
-            figure.savefig(path)
-        return figure
+        """A matplotlib Figure of ``grad_norms`` beside the singular value band and
+        ``jacobian_norms()`` (log scale), the heatmap of ``|dL/dh_t|`` and, for LSTM and GRU
+        cells, the gate saturation; saved to ``path`` when given. matplotlib is an optional
+        extra."""
+        return figures.plot(self, path)
 
 
 def _total_grads(after: list, new: list, keep: np.ndarray | None) -> list[np.ndarray]:
