@@ -285,8 +285,9 @@ class BPTTTrace:
             new_k = flatten(new_states)[k]
         selector = np.tile(np.eye(n, dtype=new_k.dtype), (batch, 1)).reshape(new_k.shape)
         grad = tape.gradient(new_k, repeated[k], output_gradients=selector)
-        jac = np.zeros((batch * n, n)) if grad is None else grad.numpy().reshape(batch * n, n)
-        return jac.reshape(batch, n, n)  # [b, i, j] = d new[b, i] / d old[b, j]
+        if grad is None:
+            return np.zeros((batch, n, n))
+        return grad.numpy().astype(np.float64).reshape(batch, n, n)  # [b, i, j] = dnew_i/dold_j
 
     def jacobian_singular_values(self, t: int, method: str = "auto") -> np.ndarray:
         """(batch, units): the singular values of dh_t/dh_{t-1} per row, descending."""
