@@ -1,5 +1,5 @@
-"""The step Jacobians ``dh_t/dh_{t-1}`` of the built-in cells, written out in numpy, and their
-spectral norms.
+"""The step Jacobians ``dh_t/dh_{t-1}`` of the built-in cells, written out in numpy, those of
+any cell from the tape (:func:`tape_jacobians`, the reference), and their spectral norms.
 
 For a cell step ``states_t = F(x_t, states_{t-1})`` the Jacobian reported is that of the cell's
 first state ``h`` with respect to its previous value, *the other states held fixed*: for an
@@ -43,9 +43,12 @@ from __future__ import annotations
 
 import numpy as np
 
+import minigrad as mg
+from minigrad.nest import flatten
 from minigrad_layers import activations
 from minigrad_layers.inspect.gates import blocks, step_gates, value_and_slope, weights
 from minigrad_layers.layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
+from minigrad_layers.layers.rnn.protocol import call_accepts, is_multiple_state, pack_states
 
 ELEMENTWISE = (
     activations.linear,
@@ -79,6 +82,36 @@ def analytic_jacobians(cell, x: np.ndarray, states: list) -> np.ndarray | None:
     if isinstance(cell, GRUCell):
         return _gru(cell, x, states[0])
     return _simple_rnn(cell, x, states[0])
+
+
+def tape_jacobians(cell, x_t, flat_before: list, k: int, constants=None) -> np.ndarray:
+    """``(batch, n, n)`` from the tape, any cell: ``∂ state_k(t)[i] / ∂ state_k(t-1)[j]`` per
+    row, for the flat state ``k``, the other states held fixed (the reference of the above).
+
+    Each row is repeated n times and replica i asks for the gradient of output unit i, so one
+    forward and one backward pass of the cell (on ``x_t (batch, ...)`` from the flat states
+    ``flat_before``, numpy) give every row of every Jacobian.
+    """
+    batch = x_t.shape[0]
+    n = int(np.prod(flat_before[k].shape[1:]))
+    repeated = [mg.tensor(np.repeat(s, n, axis=0)) for s in flat_before]  # (B·n, ...)
+    kwargs = {}
+    if constants is not None:
+        constants = constants if isinstance(constants, list | tuple) else [constants]
+        kwargs["constants"] = [mg.tensor(np.repeat(np.asarray(c), n, axis=0)) for c in constants]
+    if call_accepts(cell, "training"):
+        kwargs["training"] = False
+    size = cell.state_size
+    with mg.GradientTape() as tape:
+        tape.watch(repeated[k])
+        states = pack_states(size, repeated) if is_multiple_state(size) else [repeated[0]]
+        _, new_states = cell.call(mg.tensor(np.repeat(x_t, n, axis=0)), states, **kwargs)
+        new_k = flatten(new_states)[k]
+    selector = np.tile(np.eye(n, dtype=new_k.dtype), (batch, 1)).reshape(new_k.shape)
+    grad = tape.gradient(new_k, repeated[k], output_gradients=selector)
+    if grad is None:
+        return np.zeros((batch, n, n))
+    return grad.numpy().astype(np.float64).reshape(batch, n, n)  # [b, i, j] = dnew_i/dold_j
 
 
 def spectral_norms(jacobians: np.ndarray) -> np.ndarray:

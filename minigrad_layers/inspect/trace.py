@@ -34,13 +34,12 @@ from minigrad_layers.inspect.jacobians import (
     analytic_jacobians,
     has_analytic_jacobian,
     spectral_norms,
+    tape_jacobians,
 )
 from minigrad_layers.inspect.observer import StepRecorder, recording_steps
 from minigrad_layers.layers.rnn import loop
 from minigrad_layers.layers.rnn.base import RNN
 from minigrad_layers.layers.rnn.protocol import (
-    call_accepts,
-    is_multiple_state,
     pack_states,
     state_shapes,
 )
@@ -98,7 +97,7 @@ def trace_bptt(
     if not isinstance(loss, mg.Tensor) or loss.size != 1:
         shape = getattr(loss, "shape", type(loss).__name__)
         raise ValueError(f"loss_fn must return a scalar Tensor, it returned {shape}")
-    if not recorder.step_inputs:
+    if model is not None and not recorder.step_inputs:
         raise ValueError(
             f"trace_bptt: model {model.name!r} did not call {layer.name!r} on a sequence"
         )
@@ -125,6 +124,12 @@ class BPTTTrace:
     at step t. On a row whose step t is masked the states are carried, so ``state_grads[t]`` is
     the gradient that reaches them from the later steps (``δc_{t+1}`` itself when step t + 1 is
     masked too).
+
+    Jacobians (``jacobians.py``): ``jacobian(t)`` ``(batch, n, n)``, ``∂h_t/∂h_{t-1}`` for the
+    state of ``grad_norms`` with the other states held fixed (an LSTM's ``c_{t-1}``; the identity
+    on a masked row); ``jacobian_singular_values(t)``; ``jacobian_norms()``, their spectral norms
+    averaged over the batch. Figure data (``figures.py``): ``singular_value_band()``,
+    ``grad_heatmap()``, ``gate_activations()``, ``gate_saturation()``; ``plot()`` draws them.
     """
 
     def __init__(self, layer: RNN, tape, loss, x, recorder: StepRecorder, constants=None):
@@ -226,7 +231,18 @@ class BPTTTrace:
             before = [np.concatenate(s) for s in zip(*map(self._flat_before, steps), strict=True)]
             analytic = analytic_jacobians(self._analytic_cell, x, before[self._analytic_states])
         if analytic is None:
-            jacobians = np.stack([self._tape_jacobian(t) for t in steps])
+            jacobians = np.stack(
+                [
+                    tape_jacobians(
+                        self.layer.cell,
+                        self._step_inputs[t],
+                        self._flat_before(t),
+                        self._tracked,
+                        self._constants,
+                    )
+                    for t in steps
+                ]
+            )
         else:
             jacobians = analytic.reshape(len(steps), -1, *analytic.shape[1:])
         for k, t in enumerate(steps):
@@ -256,38 +272,6 @@ class BPTTTrace:
         self._analytic_input = step_input if covered else None
         count = len(state_shapes(cell.state_size)) if covered else 0
         self._analytic_states = slice(self._tracked, self._tracked + count)
-
-    def _tape_jacobian(self, t: int) -> np.ndarray:
-        """(batch, n, n) from the tape: d state_k(t)[i] / d state_k(t-1)[j] per row.
-
-        Each row is repeated n times and replica i asks for the gradient of output unit i, so
-        one forward and one backward pass of the cell give every row of every Jacobian.
-        """
-        cell, k = self.layer.cell, self._tracked
-        x_t, flat_before = self._step_inputs[t], self._flat_before(t)
-        batch = x_t.shape[0]
-        n = int(np.prod(flat_before[k].shape[1:]))
-        repeated = [mg.tensor(np.repeat(s, n, axis=0)) for s in flat_before]  # (B·n, ...)
-        kwargs = {}
-        if self._constants is not None:
-            constants = self._constants
-            constants = constants if isinstance(constants, list | tuple) else [constants]
-            kwargs["constants"] = [
-                mg.tensor(np.repeat(np.asarray(c), n, axis=0)) for c in constants
-            ]
-        if call_accepts(cell, "training"):
-            kwargs["training"] = False
-        size = cell.state_size
-        with mg.GradientTape() as tape:
-            tape.watch(repeated[k])
-            states = pack_states(size, repeated) if is_multiple_state(size) else [repeated[0]]
-            _, new_states = cell.call(mg.tensor(np.repeat(x_t, n, axis=0)), states, **kwargs)
-            new_k = flatten(new_states)[k]
-        selector = np.tile(np.eye(n, dtype=new_k.dtype), (batch, 1)).reshape(new_k.shape)
-        grad = tape.gradient(new_k, repeated[k], output_gradients=selector)
-        if grad is None:
-            return np.zeros((batch, n, n))
-        return grad.numpy().astype(np.float64).reshape(batch, n, n)  # [b, i, j] = dnew_i/dold_j
 
     def jacobian_singular_values(self, t: int, method: str = "auto") -> np.ndarray:
         """(batch, units): the singular values of dh_t/dh_{t-1} per row, descending."""
