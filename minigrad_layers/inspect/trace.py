@@ -284,7 +284,8 @@ class BPTTTrace:
         Computed in chunks of steps (a few tens of MB of Jacobians at a time) with
         ``jacobians.spectral_norms``; ``method`` as in :meth:`jacobian`. For an LSTM(128) over
         300 steps of 16 rows that is some 4 s of CPU, most of it the symmetric eigenvalue
-        solves, against some 20 s with ``method="tape"`` (``benchmarks/bench_jacobians.py``).
+        solves, against some 20 s for the tape's Jacobians and a full SVD per step
+        (``benchmarks/bench_jacobians.py``).
         """
         if method not in ("auto", "tape"):
             raise ValueError(f"method must be 'auto' or 'tape', received {method!r}")
