@@ -1,5 +1,5 @@
-"""The step Jacobians ``dh_t/dh_{t-1}`` of the built-in cells, written out in numpy, and their
-spectral norms.
+"""The step Jacobians ``dh_t/dh_{t-1}`` of the built-in cells, written out in numpy, those of
+any cell from the tape (:func:`tape_jacobians`, the reference), and their spectral norms.
 
 For a cell step ``states_t = F(x_t, states_{t-1})`` the Jacobian reported is that of the cell's
 first state ``h`` with respect to its previous value, *the other states held fixed*: for an
@@ -23,11 +23,11 @@ activation and ``act`` the activation (``act'`` their slopes):
   ``reset_after=False`` (``hh = act(x_h + (r h_{t-1}) U_h)``):
   ``+ diag(d) U_h^T (diag(r) + diag(h_{t-1} σ'(z_r)) U_r^T)``.
 
-The slopes come from the tape, applied to the activation elementwise (the gradient of
-``sum(act(z))`` is ``act'(z)``), so kinks (relu, hard_sigmoid) follow the tape's conventions. Only
-the cells' deterministic step is covered (no dropout, as ``training=False``); anything else, a
-custom cell or a non-elementwise activation, is left to the tape (:func:`analytic_jacobians`
-returns None).
+The gate values and slopes come from ``gates.py``; the slopes from the tape, applied to the
+activation elementwise (the gradient of ``sum(act(z))`` is ``act'(z)``), so kinks (relu,
+hard_sigmoid) follow the tape's conventions. Only the cells' deterministic step is covered (no
+dropout, as ``training=False``); anything else, a custom cell or a non-elementwise activation,
+is left to the tape (:func:`analytic_jacobians` returns None).
 
 >>> import numpy as np, minigrad as mg, minigrad_layers as mgl
 >>> cell = mgl.SimpleRNNCell(3, dtype="float64")
@@ -44,8 +44,11 @@ from __future__ import annotations
 import numpy as np
 
 import minigrad as mg
+from minigrad.nest import flatten
 from minigrad_layers import activations
+from minigrad_layers.inspect.gates import blocks, step_gates, value_and_slope, weights
 from minigrad_layers.layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell
+from minigrad_layers.layers.rnn.protocol import call_accepts, is_multiple_state, pack_states
 
 ELEMENTWISE = (
     activations.linear,
@@ -74,12 +77,41 @@ def analytic_jacobians(cell, x: np.ndarray, states: list) -> np.ndarray | None:
         return None
     x = np.asarray(x, dtype=np.float64)
     states = [np.asarray(s, dtype=np.float64) for s in states]
-    kernel, recurrent = _weights(cell)
     if isinstance(cell, LSTMCell):
-        return _lstm(cell, x, *states, kernel, recurrent)
+        return _lstm(cell, x, *states)
     if isinstance(cell, GRUCell):
-        return _gru(cell, x, states[0], kernel, recurrent)
-    return _simple_rnn(cell, x, states[0], kernel, recurrent)
+        return _gru(cell, x, states[0])
+    return _simple_rnn(cell, x, states[0])
+
+
+def tape_jacobians(cell, x_t, flat_before: list, k: int, constants=None) -> np.ndarray:
+    """``(batch, n, n)`` from the tape, any cell: ``∂ state_k(t)[i] / ∂ state_k(t-1)[j]`` per
+    row, for the flat state ``k``, the other states held fixed (the reference of the above).
+
+    Each row is repeated n times and replica i asks for the gradient of output unit i, so one
+    forward and one backward pass of the cell (on ``x_t (batch, ...)`` from the flat states
+    ``flat_before``, numpy) give every row of every Jacobian.
+    """
+    batch = x_t.shape[0]
+    n = int(np.prod(flat_before[k].shape[1:]))
+    repeated = [mg.tensor(np.repeat(s, n, axis=0)) for s in flat_before]  # (B·n, ...)
+    kwargs = {}
+    if constants is not None:
+        constants = constants if isinstance(constants, list | tuple) else [constants]
+        kwargs["constants"] = [mg.tensor(np.repeat(np.asarray(c), n, axis=0)) for c in constants]
+    if call_accepts(cell, "training"):
+        kwargs["training"] = False
+    size = cell.state_size
+    with mg.GradientTape() as tape:
+        tape.watch(repeated[k])
+        states = pack_states(size, repeated) if is_multiple_state(size) else [repeated[0]]
+        _, new_states = cell.call(mg.tensor(np.repeat(x_t, n, axis=0)), states, **kwargs)
+        new_k = flatten(new_states)[k]
+    selector = np.tile(np.eye(n, dtype=new_k.dtype), (batch, 1)).reshape(new_k.shape)
+    grad = tape.gradient(new_k, repeated[k], output_gradients=selector)
+    if grad is None:
+        return np.zeros((batch, n, n))
+    return grad.numpy().astype(np.float64).reshape(batch, n, n)  # [b, i, j] = dnew_i/dold_j
 
 
 def spectral_norms(jacobians: np.ndarray) -> np.ndarray:
@@ -94,28 +126,7 @@ def spectral_norms(jacobians: np.ndarray) -> np.ndarray:
 
 
 # -- the cells ------------------------------------------------------------------------------------
-def _weights(cell) -> tuple[np.ndarray, np.ndarray]:
-    return (
-        np.asarray(cell.kernel.numpy(), dtype=np.float64),
-        np.asarray(cell.recurrent_kernel.numpy(), dtype=np.float64),
-    )
-
-
-def _bias(cell) -> np.ndarray | float:
-    return 0.0 if cell.bias is None else np.asarray(cell.bias.numpy(), dtype=np.float64)
-
-
-def _value_and_slope(activation, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``act(z)`` and ``act'(z)`` elementwise, the slope from the tape."""
-    z = mg.tensor(z)
-    with mg.GradientTape() as tape:
-        tape.watch(z)
-        value = activation(z)
-    slope = tape.gradient(value, z, unconnected_gradients="zero")
-    return value.numpy(), slope.numpy()
-
-
-def _gate_sum(coefficients: list, blocks: list) -> np.ndarray:
+def _gate_sum(coefficients: list, gate_blocks: list) -> np.ndarray:
     """``sum_g diag(a_g) U_g^T`` per row, ``(N, H, H)``: ``J[b, i, j] = sum_g a_g[b, i] U_g[j, i]``.
 
     For each unit i that is a product with inner size G (the gates): ``J[:, i, :] = A_i V_i``
@@ -123,44 +134,29 @@ def _gate_sum(coefficients: list, blocks: list) -> np.ndarray:
     (each entry of J written once, instead of G passes over it).
     """
     a = np.stack(coefficients, axis=-1).transpose(1, 0, 2)  # (H, N, G)
-    v = np.stack([block.T for block in blocks], axis=1)  # (H, G, H)
+    v = np.stack([block.T for block in gate_blocks], axis=1)  # (H, G, H)
     return np.ascontiguousarray(np.matmul(a, v).transpose(1, 0, 2))  # (H, N, H) -> (N, H, H)
 
 
-def _blocks(matrix: np.ndarray, gates: int) -> list[np.ndarray]:
-    return np.split(matrix, gates, axis=-1)  # the gate column blocks, (..., H) each
-
-
-def _simple_rnn(cell, x, h, kernel, recurrent) -> np.ndarray:
-    _, slope = _value_and_slope(cell.activation, x @ kernel + _bias(cell) + h @ recurrent)
+def _simple_rnn(cell, x, h) -> np.ndarray:
+    kernel, recurrent, bias = weights(cell)
+    _, slope = value_and_slope(cell.activation, x @ kernel + bias + h @ recurrent)
     return _gate_sum([slope], [recurrent])
 
 
-def _lstm(cell, x, h, c, kernel, recurrent) -> np.ndarray:
-    z_i, z_f, z_c, z_o = _blocks(x @ kernel + h @ recurrent + _bias(cell), 4)  # (N, H) each
-    (i, di), (f, df), (o, do) = (
-        _value_and_slope(cell.recurrent_activation, z) for z in (z_i, z_f, z_o)
-    )
-    g, dg = _value_and_slope(cell.activation, z_c)
-    act_c, dact_c = _value_and_slope(cell.activation, f * c + i * g)  # act(c_t), act'(c_t)
+def _lstm(cell, x, h, c) -> np.ndarray:
+    gates = step_gates(cell, x, [h, c])
+    (i, di), (f, df), (g, dg), (o, do) = (gates[name] for name in "ifco")
+    act_c, dact_c = gates["act(c_t)"]
     k = o * dact_c  # ∂h_t/∂c_t
     coefficients = [k * g * di, k * c * df, k * i * dg, act_c * do]
-    return _gate_sum(coefficients, _blocks(recurrent, 4))
+    return _gate_sum(coefficients, blocks(weights(cell)[1], 4))
 
 
-def _gru(cell, x, h, kernel, recurrent) -> np.ndarray:
-    bias = _bias(cell)
-    if cell.reset_after and cell.bias is not None:
-        input_bias, recurrent_bias = bias
-    else:
-        input_bias, recurrent_bias = bias, 0.0
-    x_z, x_r, x_h = _blocks(x @ kernel + input_bias, 3)
-    U_z, U_r, U_h = _blocks(recurrent, 3)
-    p_z, p_r, p_h = _blocks(h @ recurrent + recurrent_bias, 3)  # (N, H) each
-    z, dz = _value_and_slope(cell.recurrent_activation, x_z + p_z)
-    r, dr = _value_and_slope(cell.recurrent_activation, x_r + p_r)
-    candidate_pre = x_h + r * p_h if cell.reset_after else x_h + (r * h) @ U_h
-    hh, dhh = _value_and_slope(cell.activation, candidate_pre)
+def _gru(cell, x, h) -> np.ndarray:
+    gates = step_gates(cell, x, [h])
+    (z, dz), (r, dr), (hh, dhh), (p_h, _) = (gates[name] for name in ("z", "r", "h", "p_h"))
+    U_z, U_r, U_h = blocks(weights(cell)[1], 3)
     d = (1 - z) * dhh  # ∂h_t/∂(candidate pre-activation)
     if cell.reset_after:
         jacobian = _gate_sum([(h - hh) * dz, d * p_h * dr, d * r], [U_z, U_r, U_h])

@@ -23,6 +23,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.nest import flatten, map_structure
+from minigrad_layers.inspect import figures
 from minigrad_layers.inspect.in_model import (
     as_input_tensors,
     check_model_call,
@@ -33,13 +34,12 @@ from minigrad_layers.inspect.jacobians import (
     analytic_jacobians,
     has_analytic_jacobian,
     spectral_norms,
+    tape_jacobians,
 )
 from minigrad_layers.inspect.observer import StepRecorder, recording_steps
 from minigrad_layers.layers.rnn import loop
 from minigrad_layers.layers.rnn.base import RNN
 from minigrad_layers.layers.rnn.protocol import (
-    call_accepts,
-    is_multiple_state,
     pack_states,
     state_shapes,
 )
@@ -105,7 +105,7 @@ def trace_bptt(
     if not isinstance(loss, mg.Tensor) or loss.size != 1:
         shape = getattr(loss, "shape", type(loss).__name__)
         raise ValueError(f"loss_fn must return a scalar Tensor, it returned {shape}")
-    if not recorder.step_inputs:
+    if model is not None and not recorder.step_inputs:
         raise ValueError(
             f"trace_bptt: model {model.name!r} did not call {layer.name!r} on a sequence"
         )
@@ -132,6 +132,12 @@ class BPTTTrace:
     at step t. On a row whose step t is masked the states are carried, so ``state_grads[t]`` is
     the gradient that reaches them from the later steps (``δc_{t+1}`` itself when step t + 1 is
     masked too).
+
+    Jacobians (``jacobians.py``): ``jacobian(t)`` ``(batch, n, n)``, ``∂h_t/∂h_{t-1}`` for the
+    state of ``grad_norms`` with the other states held fixed (an LSTM's ``c_{t-1}``; the identity
+    on a masked row); ``jacobian_singular_values(t)``; ``jacobian_norms()``, their spectral norms
+    averaged over the batch. Figure data (``figures.py``): ``singular_value_band()``,
+    ``grad_heatmap()``, ``gate_activations()``, ``gate_saturation()``; ``plot()`` draws them.
     """
 
     def __init__(self, layer: RNN, tape, loss, x, recorder: StepRecorder, constants=None):
@@ -233,7 +239,18 @@ class BPTTTrace:
             before = [np.concatenate(s) for s in zip(*map(self._flat_before, steps), strict=True)]
             analytic = analytic_jacobians(self._analytic_cell, x, before[self._analytic_states])
         if analytic is None:
-            jacobians = np.stack([self._tape_jacobian(t) for t in steps])
+            jacobians = np.stack(
+                [
+                    tape_jacobians(
+                        self.layer.cell,
+                        self._step_inputs[t],
+                        self._flat_before(t),
+                        self._tracked,
+                        self._constants,
+                    )
+                    for t in steps
+                ]
+            )
         else:
             jacobians = analytic.reshape(len(steps), -1, *analytic.shape[1:])
         for k, t in enumerate(steps):
@@ -264,37 +281,6 @@ class BPTTTrace:
         count = len(state_shapes(cell.state_size)) if covered else 0
         self._analytic_states = slice(self._tracked, self._tracked + count)
 
-    def _tape_jacobian(self, t: int) -> np.ndarray:
-        """(batch, n, n) from the tape: d state_k(t)[i] / d state_k(t-1)[j] per row.
-
-        Each row is repeated n times and replica i asks for the gradient of output unit i, so
-        one forward and one backward pass of the cell give every row of every Jacobian.
-        """
-        cell, k = self.layer.cell, self._tracked
-        x_t, flat_before = self._step_inputs[t], self._flat_before(t)
-        batch = x_t.shape[0]
-        n = int(np.prod(flat_before[k].shape[1:]))
-        repeated = [mg.tensor(np.repeat(s, n, axis=0)) for s in flat_before]  # (B·n, ...)
-        kwargs = {}
-        if self._constants is not None:
-            constants = self._constants
-            constants = constants if isinstance(constants, list | tuple) else [constants]
-            kwargs["constants"] = [
-                mg.tensor(np.repeat(np.asarray(c), n, axis=0)) for c in constants
-            ]
-        if call_accepts(cell, "training"):
-            kwargs["training"] = False
-        size = cell.state_size
-        with mg.GradientTape() as tape:
-            tape.watch(repeated[k])
-            states = pack_states(size, repeated) if is_multiple_state(size) else [repeated[0]]
-            _, new_states = cell.call(mg.tensor(np.repeat(x_t, n, axis=0)), states, **kwargs)
-            new_k = flatten(new_states)[k]
-        selector = np.tile(np.eye(n, dtype=new_k.dtype), (batch, 1)).reshape(new_k.shape)
-        grad = tape.gradient(new_k, repeated[k], output_gradients=selector)
-        jac = np.zeros((batch * n, n)) if grad is None else grad.numpy().reshape(batch * n, n)
-        return jac.reshape(batch, n, n)  # [b, i, j] = d new[b, i] / d old[b, j]
-
     def jacobian_singular_values(self, t: int, method: str = "auto") -> np.ndarray:
         """(batch, units): the singular values of dh_t/dh_{t-1} per row, descending."""
         return np.linalg.svd(self.jacobian(t, method), compute_uv=False)
@@ -304,7 +290,10 @@ class BPTTTrace:
         respect to the initial state; a masked row's Jacobian is the identity).
 
         Computed in chunks of steps (a few tens of MB of Jacobians at a time) with
-        ``jacobians.spectral_norms``; ``method`` as in :meth:`jacobian`.
+        ``jacobians.spectral_norms``; ``method`` as in :meth:`jacobian`. For an LSTM(128) over
+        300 steps of 16 rows that is some 4 s of CPU, most of it the symmetric eigenvalue
+        solves, against some 20 s for the tape's Jacobians and a full SVD per step
+        (``benchmarks/bench_jacobians.py``).
         """
         if method not in ("auto", "tape"):
             raise ValueError(f"method must be 'auto' or 'tape', received {method!r}")
@@ -322,28 +311,31 @@ class BPTTTrace:
     def _tracked_size(self) -> int:
         return int(np.prod(self._states_before[self._tracked].shape[1:]))
 
-    # -- plotting -------------------------------------------------------------------------------
+    # -- figure data (figures.py) --------------------------------------------------------------
+    def singular_value_band(self) -> np.ndarray:
+        """``(T, 3)``: batch means of each row's smallest, median and largest singular value of
+        dh_t/dh_{t-1}, per step."""
+        return figures.singular_value_band(self)
+
+    def grad_heatmap(self) -> np.ndarray:
+        """``(T, units)``: ``|dL/dh_t|`` averaged over the batch (the state of grad_norms)."""
+        return figures.grad_heatmap(self)
+
+    def gate_activations(self) -> dict[str, np.ndarray]:
+        """``{gate: (T, batch, units)}`` for LSTM and GRU cells (NaN on rows a step masked)."""
+        return figures.gate_activations(self)
+
+    def gate_saturation(self, tolerance: float = 0.05) -> dict[str, np.ndarray]:
+        """``{gate: (T,)}``: the fraction of kept (row, unit) pairs whose gate slope is at most
+        ``tolerance`` times its activation's largest slope."""
+        return figures.gate_saturation(self, tolerance)
+
     def plot(self, path=None):
-        """A matplotlib Figure of ``grad_norms`` and ``jacobian_norms()`` against t (log scale),
-        saved to ``path`` when given. matplotlib is an optional extra."""
-        try:
-            from matplotlib.figure import Figure
-        except ImportError:
-            raise ImportError(
-                "BPTTTrace.plot needs matplotlib, an optional extra: install it with "
-                "pip install 'minigrad[plot]' (or pip install matplotlib)"
-            ) from None
-        figure = Figure(figsize=(7, 4), layout="constrained")
-        ax = figure.subplots()
-        t = np.arange(self.steps)
-        ax.semilogy(t, np.maximum(self.grad_norms, 1e-30), label="||dL/dh_t||")
-        ax.semilogy(t, self.jacobian_norms(), label="||dh_t/dh_{t-1}|| (spectral, batch mean)")
-        ax.set_xlabel("step t (processing order)")
-        ax.set_title(f"BPTT through {self.layer.name}: loss {self.loss:.4g}")
-        ax.legend()
-        if path is not None:
-            figure.savefig(path)
-        return figure
+        """A matplotlib Figure of ``grad_norms`` beside the singular value band and
+        ``jacobian_norms()`` (log scale), the heatmap of ``|dL/dh_t|`` and, for LSTM and GRU
+        cells, the gate saturation; saved to ``path`` when given. matplotlib is an optional
+        extra."""
+        return figures.plot(self, path)
 
 
 def _total_grads(after: list, new: list, keep: np.ndarray | None) -> list[np.ndarray]:
