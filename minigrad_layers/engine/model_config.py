@@ -46,9 +46,8 @@ def _map(fn, structure):
 
 def _node_offset(layer) -> int:
     """Keras 3 gives a functional model a node of its own before its calls."""
-    from minigrad_layers.engine.model import Model
-
-    return 1 if type(layer) is Model and layer._is_graph_network else 0
+    functional = getattr(layer, "_has_functional_config", None)
+    return 1 if functional is not None and functional() else 0
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -195,6 +194,8 @@ def functional_from_config(cls, config: dict):
     def tensors(structure):
         if _is_history(structure):
             return graph.tensor(structure)
+        if isinstance(structure, dict):
+            return {key: tensors(x) for key, x in structure.items()}
         return [tensors(x) for x in structure]
 
     model = cls(
@@ -202,8 +203,14 @@ def functional_from_config(cls, config: dict):
         outputs=tensors(config["output_layers"]),
         name=config.get("name"),
     )
-    model.trainable = config.get("trainable", True)
+    _set_own_trainable(model, config)
     return model
+
+
+def _set_own_trainable(model, config: dict) -> None:
+    """The model's own flag; its layers have theirs in their configs (setting
+    ``model.trainable`` would overwrite them)."""
+    model.__dict__["_trainable"] = bool(config.get("trainable", True))
 
 
 def sequential_from_config(cls, config: dict):
@@ -216,5 +223,5 @@ def sequential_from_config(cls, config: dict):
     shape = config.get("build_input_shape")
     if not model.built and shape:
         model.build(tuple(shape))
-    model.trainable = config.get("trainable", True)
+    _set_own_trainable(model, config)
     return model
