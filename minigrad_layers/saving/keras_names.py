@@ -179,6 +179,6 @@ def from_keras_config(cls, config: dict) -> dict:
 def builtin(module: str | None, name: str):
     """The built-in class or function Keras 3 calls ``module.name``, else ``None``."""
     found = _table().get((module, name))
-    if found is None and (module is None or module == "keras" or module.startswith("keras.")):
+    if found is None and (module in (None, "keras", "builtins") or module.startswith("keras.")):
         found = _by_name().get(name)
     return found

@@ -104,3 +104,25 @@ def test_minigrad_reads_a_keras_sequential_with_a_masked_embedding(tmp_path):
     np.testing.assert_allclose(
         ours.predict(x, verbose=0), np.asarray(model.predict(x, verbose=0)), rtol=1e-5, atol=1e-6
     )
+
+
+def test_minigrad_reads_keras_compile_settings(tmp_path):
+    keras = require_keras()
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)])
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.1, momentum=0.5),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy", keras.metrics.SparseCategoricalAccuracy()],
+    )
+    x, y = rng.normal(size=(8, 3)).astype("float32"), rng.integers(0, 4, 8)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    model.save(tmp_path / "model.keras")
+    ours = mgl.models.load_model(tmp_path / "model.keras")
+    assert type(ours.optimizer) is mgl.optimizers.SGD and ours.optimizer.momentum == 0.5
+    assert ours.loss.from_logits and ours.optimizer.iterations == 2
+    theirs = model.evaluate(x, y, verbose=0, return_dict=True)
+    mine = ours.evaluate(x, y, verbose=0, return_dict=True)
+    assert mine["loss"] == pytest.approx(theirs["loss"], rel=1e-5)
+    assert mine["sparse_categorical_accuracy"] == pytest.approx(
+        theirs["sparse_categorical_accuracy"]
+    )
