@@ -93,6 +93,11 @@ def load_model(filepath, custom_objects=None, compile: bool = True):  # noqa: A0
     if not compile:
         config = {key: value for key, value in config.items() if key != "compile_config"}
     model = deserialize_keras_object(config, custom_objects=custom_objects)
+    if not hasattr(model, "predict"):
+        raise ValueError(
+            f"{path}: its {CONFIG} describes a {type(model).__name__}, not a model (a "
+            ".keras file holds a Sequential, functional or subclassed Model)"
+        )
     h5py = _h5py()
     try:
         h5file = h5py.File(io.BytesIO(read_member(path, WEIGHTS)), "r")
