@@ -126,3 +126,31 @@ def test_minigrad_reads_keras_compile_settings(tmp_path):
     assert mine["sparse_categorical_accuracy"] == pytest.approx(
         theirs["sparse_categorical_accuracy"]
     )
+
+
+def _nested(lib):
+    """A functional model calling a functional model and a Sequential, in library ``lib``."""
+    L = lib.layers
+    inner_in = lib.Input((3,))
+    inner = lib.Model(inner_in, L.Dense(4, activation="tanh")(inner_in), name="inner")
+    stack = lib.Sequential([lib.Input((4,)), L.Dense(2)], name="stack")
+    x = lib.Input((3,))
+    return lib.Model(x, stack(inner(x)))
+
+
+@pytest.mark.parametrize("writer", ["minigrad", "keras"])
+def test_nested_models_move_both_ways(writer, tmp_path):
+    keras = require_keras()
+    libs = {"minigrad": mgl, "keras": keras}
+    reader = "keras" if writer == "minigrad" else "minigrad"
+    model = _nested(libs[writer])
+    x = rng.normal(size=(4, 3)).astype("float32")
+    _train_one_step(model, x)
+    model.save(tmp_path / "model.keras")
+    loaded = libs[reader].models.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(
+        np.asarray(loaded.predict(x, verbose=0)),
+        np.asarray(model.predict(x, verbose=0)),
+        rtol=1e-5,
+        atol=1e-6,
+    )
