@@ -30,6 +30,20 @@ MODELS = {
         ),
         _ids,
     ),
+    "shared_layer_two_outputs": (
+        lambda L, I: (
+            x := I((3,)),
+            [
+                (shared := L.Dense(3, name="shared"))(L.Dense(3)(shared(x))),
+                L.Dense(1, name="other")(x),
+            ],
+        ),
+        lambda: rng.normal(size=(4, 3)).astype("float32"),
+    ),
+    "stacked_cells": (
+        lambda L, I: (x := I((5, 2)), L.RNN([L.GRUCell(3), L.LSTMCell(2)])(x)),
+        lambda: rng.normal(size=(4, 5, 2)).astype("float32"),
+    ),
     "masked_embedding_lstm": (
         lambda L, I: (
             x := I((6,), "int32"),
@@ -47,10 +61,21 @@ MODELS = {
 }
 
 
+def _as_list(outputs):
+    return [np.asarray(o) for o in outputs] if isinstance(outputs, list) else [np.asarray(outputs)]
+
+
 def _train_one_step(model, x):
     model.compile(optimizer="adam", loss="mse")
-    outputs = model.predict(x, verbose=0)
-    model.fit(x, np.zeros_like(outputs), batch_size=4, epochs=1, verbose=0)
+    targets = [np.zeros_like(o) for o in _as_list(model.predict(x, verbose=0))]
+    model.fit(x, targets if len(targets) > 1 else targets[0], batch_size=4, epochs=1, verbose=0)
+
+
+def _assert_same(a, b):
+    a, b = _as_list(a), _as_list(b)
+    assert len(a) == len(b)
+    for pa, pb in zip(a, b, strict=True):
+        np.testing.assert_allclose(pa, pb, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -63,9 +88,7 @@ def test_keras_reads_minigrad_model_files(name, tmp_path):
     _train_one_step(model, x)
     model.save(tmp_path / "model.keras")
     theirs = keras.models.load_model(tmp_path / "model.keras")
-    np.testing.assert_allclose(
-        np.asarray(theirs.predict(x, verbose=0)), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
-    )
+    _assert_same(theirs.predict(x, verbose=0), model.predict(x, verbose=0))
     assert int(theirs.optimizer.iterations.numpy()) == model.optimizer.iterations == 1
 
 
@@ -84,9 +107,7 @@ def test_minigrad_reads_keras_model_files(name, tmp_path):
     _train_one_step(model, x)
     model.save(tmp_path / "model.keras")
     ours = mgl.models.load_model(tmp_path / "model.keras")
-    np.testing.assert_allclose(
-        ours.predict(x, verbose=0), np.asarray(model.predict(x, verbose=0)), rtol=1e-5, atol=1e-6
-    )
+    _assert_same(ours.predict(x, verbose=0), model.predict(x, verbose=0))
     assert ours.optimizer.iterations == int(model.optimizer.iterations.numpy()) == 1
 
 
@@ -101,9 +122,7 @@ def test_minigrad_reads_a_keras_sequential_with_a_masked_embedding(tmp_path):
     model.save(tmp_path / "model.keras")
     ours = mgl.models.load_model(tmp_path / "model.keras")
     assert ours.layers[0].mask_zero
-    np.testing.assert_allclose(
-        ours.predict(x, verbose=0), np.asarray(model.predict(x, verbose=0)), rtol=1e-5, atol=1e-6
-    )
+    _assert_same(ours.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 def test_minigrad_reads_keras_compile_settings(tmp_path):
@@ -148,9 +167,4 @@ def test_nested_models_move_both_ways(writer, tmp_path):
     _train_one_step(model, x)
     model.save(tmp_path / "model.keras")
     loaded = libs[reader].models.load_model(tmp_path / "model.keras")
-    np.testing.assert_allclose(
-        np.asarray(loaded.predict(x, verbose=0)),
-        np.asarray(model.predict(x, verbose=0)),
-        rtol=1e-5,
-        atol=1e-6,
-    )
+    _assert_same(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
