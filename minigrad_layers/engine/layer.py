@@ -124,7 +124,7 @@ def _is_plain_data(value) -> bool:
 
 def _as_tensors(inputs, dtype):
     """``inputs`` with arrays and array-like data as Tensors; float ones cast to ``dtype`` (when
-    not None), keeping their mask. Lists of inputs keep their structure."""
+    not None), keeping their mask. Lists, tuples and dicts of inputs keep their structure."""
     if isinstance(inputs, mg.Tensor):
         if dtype is None or inputs.dtype.kind != "f" or inputs.dtype == dtype:
             return inputs
@@ -136,6 +136,8 @@ def _as_tensors(inputs, dtype):
     if isinstance(inputs, _SEQUENCE) and not _is_plain_data(inputs):
         converted = [_as_tensors(x, dtype) for x in inputs]
         return converted if isinstance(inputs, list) else tuple(converted)
+    if isinstance(inputs, dict):
+        return {key: _as_tensors(x, dtype) for key, x in inputs.items()}
     return _as_tensors(mg.tensor(inputs), dtype)
 
 

@@ -126,8 +126,16 @@ class Model(ModelSaving, Layer, Trainer):
 
     @property
     def output_names(self) -> list[str]:
-        """The names of the layers producing the outputs."""
-        return [t._node.layer.name for t in self.outputs]
+        """The names of the layers producing the outputs, made unique as tf.keras 2 does: a
+        layer with several outputs gives ``rnn``, ``rnn_1``, ..."""
+        names, counts = [], {}
+        for t in self.outputs:
+            base = proposal = t._node.layer.name
+            while proposal in names:
+                counts[base] = counts.get(base, 0) + 1
+                proposal = f"{base}_{counts[base]}"
+            names.append(proposal)
+        return names
 
     @property
     def layers(self) -> list[Layer]:
