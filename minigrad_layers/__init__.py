@@ -8,7 +8,9 @@ The package is laid out by concept, lowest first:
   ``minigrad_layers.layers`` as ``keras.layers`` gathers them;
 * ``training/``: ``fit``/``evaluate``/``predict`` (``trainer``), callbacks, losses, metrics and
   optimizers;
-* ``saving/``: weights files (Keras 3's ``.weights.h5``), crash-safe writes;
+* ``saving/``: whole models (Keras 3's ``.keras`` files) and their configs, the registry of
+  custom classes, weights files (``.weights.h5``), crash-safe writes; ``models`` gathers the
+  model classes and functions as ``keras.models``;
 * ``inspect/``: BPTT study tools that read a tape (nothing else in the package imports them).
 
 The top level re-exports the layer classes (``mgl.LSTM is mgl.layers.LSTM``), the models, and

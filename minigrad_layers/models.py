@@ -1,6 +1,6 @@
-"""Models, as ``keras.models``: ``Sequential``, ``Model``, ``load_model`` (a ``.keras`` file),
-``model_from_json`` (``model.to_json()``'s output) and ``clone_model`` (the same architecture
-with new weights).
+"""Models, as ``keras.models``: ``Sequential``, ``Model``, ``save_model``/``load_model`` (a
+``.keras`` file), ``model_from_json`` (``model.to_json()``'s output) and ``clone_model`` (the
+same architecture with new weights).
 
 >>> import numpy as np, minigrad_layers as mgl
 >>> model = mgl.models.Sequential([mgl.layers.Dense(2, input_shape=(3,))])
@@ -15,11 +15,11 @@ import json
 
 from minigrad_layers.engine.layer import Layer
 from minigrad_layers.engine.model import Model, Sequential
-from minigrad_layers.saving.model_file import load_model
+from minigrad_layers.saving.model_file import load_model, save_model
 from minigrad_layers.saving.registry import custom_object_scope
 from minigrad_layers.saving.serialization import deserialize_keras_object
 
-__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json"]
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json", "save_model"]
 
 
 def model_from_json(json_string: str, custom_objects=None):

@@ -203,8 +203,9 @@ def _scoped_build(build):
         finally:
             call_context.building.pop()
         self.built = True
-        if args:
-            self.__dict__["_build_input_shape"] = args[0]
+        shape = args[0] if args else kwargs.get("input_shape")
+        if shape is not None:
+            self.__dict__["_build_input_shape"] = shape  # for get_build_config
         return result
 
     scoped_build._scoped = True

@@ -8,9 +8,9 @@ the call's ``args`` and ``kwargs`` with every symbolic tensor written as::
      "config": {"shape": [...], "dtype": "float32", "keras_history": [layer, node, index]}}
 
 ``keras_history`` names the layer that made the tensor, which of that layer's calls in this
-model (counted from 0; a functional model inside counts from 1, its own node being 0 in Keras)
-and which of the call's outputs. ``input_layers`` and ``output_layers`` are the histories of the
-model's inputs and outputs, nested as they were given::
+model (counted from 0) and which of the call's outputs. ``input_layers`` and ``output_layers``
+are the histories of the model's inputs and outputs, nested as they were given; there, as Keras
+3 writes them, the calls of a functional model inside are counted from 1::
 
     {"name": "model", "trainable": true, "layers": [...],
      "input_layers": [["input_1", 0, 0], ["input_2", 0, 0]], "output_layers": ["dense", 0, 0]}
@@ -45,10 +45,9 @@ def _map(fn, structure):
 
 
 def _node_offset(layer) -> int:
-    """Keras 3 gives a functional model a node of its own before its calls."""
-    from minigrad_layers.engine.model import Model
-
-    return 1 if type(layer) is Model and layer._is_graph_network else 0
+    """Keras 3 counts a functional model's calls from 1 in ``input_layers``/``output_layers``."""
+    functional = getattr(layer, "_has_functional_config", None)
+    return 1 if functional is not None and functional() else 0
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -65,12 +64,16 @@ def functional_config(model) -> dict:
         ]
         calls[id(layer)] = nodes
         for i, node in enumerate(nodes):
-            kept[id(node)] = i + _node_offset(layer)
+            kept[id(node)] = i
 
-    def history(t) -> list:
+    def history(t, offset: bool = False) -> list:
         node = t._node
         index = next(i for i, out in enumerate(node.output_tensors) if out is t)
-        return [node.layer.name, kept[id(node)], index]
+        call = kept[id(node)] + (_node_offset(node.layer) if offset else 0)
+        return [node.layer.name, call, index]
+
+    def end_history(t) -> list:
+        return history(t, offset=True)
 
     def as_config(leaf):
         if not isinstance(leaf, SymbolicTensor):
@@ -98,8 +101,8 @@ def functional_config(model) -> dict:
         "name": model.name,
         "trainable": model.trainable,
         "layers": layers,
-        "input_layers": _map(history, model._inputs),
-        "output_layers": _map(history, model._outputs),
+        "input_layers": _map(end_history, model._inputs),
+        "output_layers": _map(end_history, model._outputs),
     }
 
 
@@ -132,9 +135,9 @@ class _Graph:
         layer = self.layers.get(name)
         if layer is None:
             return False
-        return node - _node_offset(layer) < len(layer._inbound_nodes)
+        return node < len(layer._inbound_nodes)
 
-    def tensor(self, history):
+    def tensor(self, history, offset: bool = False):
         name, node, index = history
         if name not in self.layers:
             raise ValueError(
@@ -142,7 +145,8 @@ class _Graph:
                 f"is not among its layers {sorted(self.layers)}"
             )
         layer = self.layers[name]
-        return layer._inbound_nodes[node - _node_offset(layer)].output_tensors[index]
+        node -= _node_offset(layer) if offset else 0
+        return layer._inbound_nodes[node].output_tensors[index]
 
     def histories(self, value) -> list:
         if isinstance(value, list | tuple):
@@ -194,7 +198,9 @@ def functional_from_config(cls, config: dict):
 
     def tensors(structure):
         if _is_history(structure):
-            return graph.tensor(structure)
+            return graph.tensor(structure, offset=True)
+        if isinstance(structure, dict):
+            return {key: tensors(x) for key, x in structure.items()}
         return [tensors(x) for x in structure]
 
     model = cls(
@@ -202,8 +208,14 @@ def functional_from_config(cls, config: dict):
         outputs=tensors(config["output_layers"]),
         name=config.get("name"),
     )
-    model.trainable = config.get("trainable", True)
+    _set_own_trainable(model, config)
     return model
+
+
+def _set_own_trainable(model, config: dict) -> None:
+    """The model's own flag; its layers have theirs in their configs (setting
+    ``model.trainable`` would overwrite them)."""
+    model.__dict__["_trainable"] = bool(config.get("trainable", True))
 
 
 def sequential_from_config(cls, config: dict):
@@ -216,5 +228,5 @@ def sequential_from_config(cls, config: dict):
     shape = config.get("build_input_shape")
     if not model.built and shape:
         model.build(tuple(shape))
-    model.trainable = config.get("trainable", True)
+    _set_own_trainable(model, config)
     return model

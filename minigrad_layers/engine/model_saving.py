@@ -32,9 +32,8 @@ class ModelSaving:
 
     def _has_functional_config(self) -> bool:
         """A graph model whose constructor is ``Model``'s own (Keras' functional-like test)."""
-        from minigrad_layers.engine.model import Model
-
-        return self._is_graph_network and type(self).__init__ is Model.__init__
+        model_class = next(k for k in type(self).__mro__ if "_init_graph" in vars(k))
+        return self._is_graph_network and type(self).__init__ is model_class.__init__
 
     def get_config(self) -> dict:
         if self._has_functional_config():

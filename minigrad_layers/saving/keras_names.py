@@ -25,10 +25,50 @@ True
 from __future__ import annotations
 
 import functools
+import inspect
 
-__all__ = ["FUNCTIONAL", "builtin", "keras_name"]
+__all__ = ["FUNCTIONAL", "builtin", "from_keras_config", "keras_config", "keras_name"]
 
 FUNCTIONAL = ("keras.src.models.functional", "Functional")
+
+# Layer arguments Keras 3 lacks, left out of a built-in layer's saved config when at the value
+# that changes nothing (``batch_input_shape`` always: a saved model records it in its InputLayer)
+_ABSENT_IN_KERAS_3 = {"time_major": False, "truncate_gradient": None, "checkpoint_every": None}
+
+# Keras 3 arguments minigrad_layers lacks, accepted when reading at the value that changes nothing
+_ONLY_IN_KERAS_3 = {
+    "sparse": False,
+    "ragged": False,
+    "optional": False,
+    "seed": None,
+    "quantization_config": None,
+    "lora_rank": None,
+    "lora_alpha": None,
+    "use_cudnn": "auto",
+    "input_axes": None,
+    "output_axes": None,
+    "label_smoothing": 0.0,
+    "axis": -1,
+    "ignore_class": None,
+    "dtype": "float32",
+    "weight_decay": None,
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+}
+
+
+class DTypePolicy:
+    """Keras 3's dtype policy in a layer config, read as its dtype's name (``"float32"``)."""
+
+    @classmethod
+    def from_config(cls, config: dict) -> str:
+        name = config.get("name")
+        if not isinstance(name, str) or name.startswith("mixed_"):
+            raise ValueError(f"Unsupported dtype policy {name!r}: expected a dtype name")
+        return name
 
 
 def _public_classes(module, base) -> dict:
@@ -50,6 +90,7 @@ def _table() -> dict[tuple[str, str], object]:
     from minigrad_layers.training import losses, metrics, optimizers
 
     table: dict[tuple[str, str], object] = {("keras", "Sequential"): Sequential}
+    table["keras", "DTypePolicy"] = DTypePolicy
     table[FUNCTIONAL] = Model
     table["keras", "Model"] = Model
     for name in layers.__all__:
@@ -111,9 +152,33 @@ def keras_name(obj) -> tuple[str, str] | None:
         return None
 
 
+def keras_config(config: dict) -> dict:
+    """A built-in layer's config without the arguments Keras 3 lacks, where they are neutral."""
+    return {
+        key: value
+        for key, value in config.items()
+        if key != "batch_input_shape"
+        and not (key in _ABSENT_IN_KERAS_3 and value == _ABSENT_IN_KERAS_3[key])
+    }
+
+
+def from_keras_config(cls, config: dict) -> dict:
+    """A built-in's config without the Keras 3 arguments its class lacks, where neutral (others
+    stay, so the constructor rejects them by name)."""
+    accepted = set()
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            accepted.update(inspect.signature(klass.__init__).parameters)
+    return {
+        key: value
+        for key, value in config.items()
+        if key in accepted or not (key in _ONLY_IN_KERAS_3 and value == _ONLY_IN_KERAS_3[key])
+    }
+
+
 def builtin(module: str | None, name: str):
     """The built-in class or function Keras 3 calls ``module.name``, else ``None``."""
     found = _table().get((module, name))
-    if found is None and (module is None or module == "keras" or module.startswith("keras.")):
+    if found is None and (module in (None, "keras", "builtins") or module.startswith("keras.")):
         found = _by_name().get(name)
     return found

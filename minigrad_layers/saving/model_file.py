@@ -27,19 +27,16 @@ import io
 import json
 import os
 import zipfile
-import zlib
 
+from minigrad_layers.saving.archive import CONFIG, METADATA, SUFFIX, WEIGHTS, read_member
 from minigrad_layers.saving.atomic import atomic_path
 from minigrad_layers.saving.serialization import deserialize_keras_object, serialize_keras_object
 from minigrad_layers.saving.weights_file import SUFFIX as WEIGHTS_SUFFIX
 from minigrad_layers.saving.weights_file import read_weights, write_weights
 
-__all__ = ["load_model", "save_model", "weights_bytes"]
+__all__ = ["load_model", "save_model"]
 
-SUFFIX = ".keras"
 KERAS_VERSION = "3.15.1"  # the Keras release whose format these files follow
-CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
-_BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError)
 
 
 def _h5py():
@@ -80,37 +77,13 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
         archive.writestr(WEIGHTS, weights.getvalue())
 
 
-def _read_member(path: str, name: str) -> bytes:
-    """One member of the ``.keras`` archive ``path``, or a ValueError saying what is wrong."""
-    if not os.path.exists(path):
-        raise ValueError(f"File not found: {path} does not exist")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if name not in archive.namelist():
-                raise ValueError(
-                    f"{path} is not a complete {SUFFIX} file: it lacks {name!r} (it holds "
-                    f"{sorted(archive.namelist())})"
-                )
-            return archive.read(name)
-    except _BROKEN as err:
-        raise ValueError(
-            f"Cannot read {path}: it is not a {SUFFIX} file (a zip archive), or it is "
-            f"truncated or corrupt ({type(err).__name__}: {err})"
-        ) from None
-
-
-def weights_bytes(path: str) -> bytes:
-    """The ``model.weights.h5`` member of a ``.keras`` file (for ``load_weights``)."""
-    return _read_member(path, WEIGHTS)
-
-
 def load_model(filepath, custom_objects=None, compile: bool = True):  # noqa: A002 (Keras' name)
     """The model saved in ``filepath`` (a ``.keras`` file) with its weights, compiled with its
     optimizer state unless ``compile=False``. ``custom_objects``: ``{name: class or function}``
     for the classes in the file that are neither built-in nor registered."""
     path = os.fspath(filepath)
     _check_suffix(path, "load a model from")
-    raw = _read_member(path, CONFIG)
+    raw = read_member(path, CONFIG)
     try:
         config = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -120,9 +93,14 @@ def load_model(filepath, custom_objects=None, compile: bool = True):  # noqa: A0
     if not compile:
         config = {key: value for key, value in config.items() if key != "compile_config"}
     model = deserialize_keras_object(config, custom_objects=custom_objects)
+    if not hasattr(model, "predict"):
+        raise ValueError(
+            f"{path}: its {CONFIG} describes a {type(model).__name__}, not a model (a "
+            ".keras file holds a Sequential, functional or subclassed Model)"
+        )
     h5py = _h5py()
     try:
-        h5file = h5py.File(io.BytesIO(weights_bytes(path)), "r")
+        h5file = h5py.File(io.BytesIO(read_member(path, WEIGHTS)), "r")
     except OSError as err:
         raise ValueError(f"{path}: its {WEIGHTS} is not a readable HDF5 file ({err})") from None
     with h5file:

@@ -60,9 +60,9 @@ def get_registered_name(obj) -> str:
     return _NAMES.get(obj, obj.__name__)
 
 
-def get_registered_object(name, custom_objects=None):
-    """The class or function known as ``name`` (a registered name, or a key of
-    ``custom_objects`` or of a scope in force), else ``None``."""
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The class or function known as ``name`` (a key of a scope in force, a registered name,
+    a key of ``custom_objects``, then of ``module_objects``), else ``None``."""
     for scope in reversed(_SCOPES):
         if name in scope:
             return scope[name]
@@ -70,6 +70,8 @@ def get_registered_object(name, custom_objects=None):
         return _OBJECTS[name]
     if custom_objects and name in custom_objects:
         return custom_objects[name]
+    if module_objects and name in module_objects:
+        return module_objects[name]
     return None
 
 

@@ -74,7 +74,10 @@ def serialize_keras_object(obj):
         )
     fields = _class_fields(obj)
     config = {"module": fields["module"], "class_name": fields["class_name"]}
-    config["config"] = serialize_keras_object(obj.get_config())
+    inner = obj.get_config()
+    if fields["module"] == "keras.layers":
+        inner = keras_names.keras_config(inner)
+    config["config"] = serialize_keras_object(inner)
     config["registered_name"] = fields["registered_name"]
     build_config = obj.get_build_config() if hasattr(obj, "get_build_config") else None
     if build_config is not None:
@@ -145,6 +148,8 @@ def _deserialize(config):
         raise TypeError(f"The config of {class_name} must be a dict, received {inner!r}")
     if not _rebuilds_own_layers(cls, inner):
         inner = {key: _deserialize(value) for key, value in inner.items()}
+    if keras_names.keras_name(cls) is not None:
+        inner = keras_names.from_keras_config(cls, inner)
     try:
         instance = cls.from_config(inner)
     except TypeError as err:

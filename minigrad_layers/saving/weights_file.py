@@ -25,7 +25,7 @@ import zipfile
 import numpy as np
 
 from minigrad_layers.engine.layer import Layer
-from minigrad_layers.saving import legacy_npz
+from minigrad_layers.saving import archive, legacy_npz
 from minigrad_layers.saving.atomic import atomic_path
 from minigrad_layers.saving.structure import own_variables, walk
 
@@ -150,9 +150,7 @@ def load_weights(model, path) -> None:
         legacy_npz.load_weights(model, path)
         return
     if path.endswith(".keras"):
-        from minigrad_layers.saving.model_file import weights_bytes
-
-        source = io.BytesIO(weights_bytes(path))
+        source = io.BytesIO(archive.read_member(path, archive.WEIGHTS))
     elif path.endswith(SUFFIX):
         source = path
     else:

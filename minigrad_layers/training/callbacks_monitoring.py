@@ -55,8 +55,9 @@ class ModelCheckpoint(Callback):
     """Save the whole model (``model.save``, a ``.keras`` file: config, weights and optimizer
     state) or its weights (``save_weights_only``, a ``.weights.h5`` file) after every epoch,
     or only when ``monitor`` improved (``save_best_only``). ``filepath`` may hold ``{epoch}``
-    (counted from 1) and log keys with formats: ``"ckpt-{epoch:02d}-{val_loss:.2f}.weights.h5"``.
-    Files are written crash-safe by the saving functions (a temporary file, then a rename).
+    (counted from 1) and log keys with formats: ``"ckpt-{epoch:02d}-{val_loss:.2f}.keras"``
+    (``mgl.models.load_model`` resumes training from it). Files are written crash-safe by the
+    saving functions (a temporary file, then a rename).
     """
 
     def __init__(

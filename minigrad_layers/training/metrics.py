@@ -21,6 +21,7 @@ rank, or a last axis of size 1), categorical accuracy for one-hot targets.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -29,9 +30,14 @@ from minigrad_layers.engine.masks import get_keras_mask
 from minigrad_layers.training import losses as losses_module
 
 __all__ = [
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
     "Mean",
+    "MeanAbsoluteError",
     "MeanMetricWrapper",
+    "MeanSquaredError",
     "Metric",
+    "SparseCategoricalAccuracy",
     "binary_accuracy",
     "categorical_accuracy",
     "get",
@@ -185,6 +191,58 @@ class MeanMetricWrapper(Mean):
                 sw = np.asarray(sample_weight, dtype=np.float64)
                 sample_weight = mask * sw.reshape(sw.shape + (1,) * (mask.ndim - sw.ndim))
         super().update_state(values, sample_weight)
+
+
+class BinaryAccuracy(MeanMetricWrapper):
+    """The running :func:`binary_accuracy` (Keras' ``BinaryAccuracy``)."""
+
+    def __init__(self, name: str = "binary_accuracy", threshold: float = 0.5):
+        self.threshold = threshold
+        super().__init__(functools.partial(binary_accuracy, threshold=threshold), name, "up")
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "threshold": self.threshold}
+
+
+class _NamedMean(MeanMetricWrapper):
+    """A metric of Keras' class name: the running mean of the class's ``fn``; configured by
+    its name alone."""
+
+    fn_of_class: Callable
+    direction_of_class = "down"
+
+    def __init__(self, name: str | None = None):
+        default = type(self).fn_of_class.__name__
+        super().__init__(type(self).fn_of_class, name or default, self.direction_of_class)
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+
+class CategoricalAccuracy(_NamedMean):
+    """The running :func:`categorical_accuracy`."""
+
+    fn_of_class = staticmethod(categorical_accuracy)
+    direction_of_class = "up"
+
+
+class SparseCategoricalAccuracy(_NamedMean):
+    """The running :func:`sparse_categorical_accuracy`."""
+
+    fn_of_class = staticmethod(sparse_categorical_accuracy)
+    direction_of_class = "up"
+
+
+class MeanSquaredError(_NamedMean):
+    """The running :func:`mean_squared_error`."""
+
+    fn_of_class = staticmethod(mean_squared_error)
+
+
+class MeanAbsoluteError(_NamedMean):
+    """The running :func:`mean_absolute_error`."""
+
+    fn_of_class = staticmethod(mean_absolute_error)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Bad inputs to whole-model saving: wrong suffixes, files that are not (complete) ``.keras``
 archives, classes that are neither built-in nor registered."""
 
+import json
 import os
 import tempfile
 import zipfile
@@ -121,6 +122,17 @@ CASES = [
         lambda: mgl.models.load_model(_with_member("model.weights.h5", b"garbage")),
         ValueError,
         ("edited.keras", "model.weights.h5"),
+    ),
+    Case(
+        "load_model from a .keras file whose config.json describes a layer",
+        lambda: mgl.models.load_model(
+            _with_member(
+                "config.json",
+                json.dumps(mgl.saving.serialize_keras_object(mgl.Dense(1))).encode(),
+            )
+        ),
+        ValueError,
+        ("edited.keras", "Dense", "not a model"),
     ),
     Case(
         "deserialize a class that is not registered",

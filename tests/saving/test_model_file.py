@@ -90,6 +90,18 @@ def test_a_shared_layer_and_a_nested_model(tmp_path):
     assert len(reloaded.get_layer("shared")._inbound_nodes) == 2
 
 
+def test_frozen_layers_stay_frozen(tmp_path):
+    x = mgl.Input((3,))
+    frozen = mgl.Dense(4, name="frozen")
+    model = mgl.Model(x, mgl.Dense(1)(frozen(x)))
+    frozen.trainable = False
+    model.compile(optimizer="adam", loss="mse")
+    data, target = rng.random((8, 3)), rng.random((8, 1))
+    reloaded = _assert_resumes_identically(model, tmp_path / "frozen.keras", data, target)
+    assert reloaded.trainable and not reloaded.get_layer("frozen").trainable
+    assert len(reloaded.trainable_weights) == len(model.trainable_weights) == 2
+
+
 def test_bidirectional_and_stacked_cells(tmp_path):
     x = mgl.Input((6, 2))
     h = mgl.Bidirectional(mgl.LSTM(3, return_sequences=True), merge_mode="sum")(x)

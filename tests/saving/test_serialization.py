@@ -25,6 +25,8 @@ def _json_round_trip(obj, **kwargs):
         (mgl.optimizers.RMSprop(0.01, centered=True), "keras.optimizers", "RMSprop"),
         (mgl.losses.BinaryCrossentropy(from_logits=True), "keras.losses", "BinaryCrossentropy"),
         (mgl.metrics.Mean("loss"), "keras.metrics", "Mean"),
+        (mgl.metrics.BinaryAccuracy(threshold=0.3), "keras.metrics", "BinaryAccuracy"),
+        (mgl.metrics.SparseCategoricalAccuracy(), "keras.metrics", "SparseCategoricalAccuracy"),
         (mgl.Sequential([mgl.Dense(1)]), "keras", "Sequential"),
     ],
     ids=lambda value: value if isinstance(value, str) else type(value).__name__,
@@ -175,3 +177,29 @@ def test_keras_options_that_are_off_are_accepted_by_optimizers():
     config["config"]["use_ema"] = True
     with pytest.raises(TypeError, match="use_ema"):
         deserialize_keras_object(config)
+
+
+@pytest.mark.parametrize(
+    ("metric", "reference"),
+    [
+        (mgl.metrics.BinaryAccuracy(threshold=0.3), lambda t, p: (p > 0.3) == t),
+        (mgl.metrics.CategoricalAccuracy(), lambda t, p: t.argmax(-1) == p.argmax(-1)),
+        (mgl.metrics.MeanSquaredError(), lambda t, p: ((t - p) ** 2).mean(-1)),
+        (mgl.metrics.MeanAbsoluteError(), lambda t, p: np.abs(t - p).mean(-1)),
+    ],
+    ids=lambda value: type(value).__name__,
+)
+def test_keras_metric_classes_are_running_means_of_their_functions(metric, reference):
+    y_true = (np.random.default_rng(1).random((6, 3)) > 0.5).astype("float64")
+    y_pred = np.random.default_rng(2).random((6, 3))
+    metric.update_state(y_true[:4], y_pred[:4])
+    metric.update_state(y_true[4:], y_pred[4:])
+    assert metric.result() == pytest.approx(float(np.mean(reference(y_true, y_pred))))
+    assert type(_json_round_trip(metric)).from_config(metric.get_config()).name == metric.name
+
+
+def test_sparse_categorical_accuracy_against_numpy():
+    metric = mgl.metrics.SparseCategoricalAccuracy()
+    y_pred = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    metric.update_state(np.array([1, 1, 1]), y_pred)
+    assert metric.result() == pytest.approx(2 / 3)
