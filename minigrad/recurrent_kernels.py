@@ -17,7 +17,8 @@ carried from step t back to step t - 1 whenever ``t % truncate == 0``.
 
 Parallelism: the rows of a batch never interact, so each thread takes a run of rows (a multiple
 of 4, the matmul's row block) through the whole time loop: one fork-join per sequence, no
-barrier per step. ``threads`` is 1 for small sequences (see :func:`threads_for`).
+barrier per step. ``threads`` is 1 for small sequences (see :func:`threads_for`), and such a
+kernel runs while Numba's thread count is 1, on the calling thread alone (see :func:`_run`).
 
 The wrappers at the end hand the kernels C-contiguous arrays only (a weight in another layout is
 copied first): each kernel then compiles once per dtype, and its row loops vectorise.
