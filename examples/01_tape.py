@@ -1,19 +1,33 @@
+# %% [markdown]
 """The tape: what it records, name scopes, and one gradient by hand next to the tape's.
 
 A one-step "RNN" h1 = tanh(x W + h0 U) with a squared-error loss is run under a GradientTape.
 The script prints the tape's records (op, scope, shapes), then computes dL/dW by hand with the
 chain rule, written out line by line, and compares it with ``tape.gradient``.
 
+It runs as a script or, cell by cell (``# %%``), as a notebook.
+
     python examples/01_tape.py [--quick]
 """
 
+# %%
 import argparse
 
 import numpy as np
 
 import minigrad as mg
 
+# %% [markdown]
+# ## The tape, and the chain rule by hand
+# Under ``GradientTape`` every op appends a record (op, scope, inputs, outputs). The gradient
+# walks those records from the last to the first; written out for this network:
+#
+#     z = x W + h0 U,   h1 = tanh(z),   L = sum (h1 - target)^2
+#     dL/dh1 = 2 (h1 - target),   dL/dz = dL/dh1 * (1 - h1^2)
+#     dL/dW = x^T dL/dz,          dL/dU = h0^T dL/dz
 
+
+# %%
 def main(quick: bool = False) -> None:
     mg.random.seed(0)
     mg.set_floatx("float64")  # exact comparison with the hand-written numpy below
@@ -57,4 +71,4 @@ def main(quick: bool = False) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for the test suite")
-    main(parser.parse_args().quick)
+    main(parser.parse_known_args()[0].quick)

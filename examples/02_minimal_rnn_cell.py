@@ -1,3 +1,4 @@
+# %% [markdown]
 """A cell of your own: the tf.keras 2.0 RNN docstring's MinimalRNNCell, run and then trained.
 
 The first half is the example from the docstring of tf.keras 2.0's ``RNN`` layer, with
@@ -11,9 +12,12 @@ numbers, printing the loss as it falls. The cell is linear, ``h_t = x_t K + h_{t
 running sum needs ``R`` to keep what it has added up: the script prints the largest eigenvalue
 of the learned ``R`` (close to 1: an integrator) and the error on sequences of other lengths.
 
+It runs as a script or, cell by cell (``# %%``), as a notebook.
+
     python examples/02_minimal_rnn_cell.py [--quick]
 """
 
+# %%
 import argparse
 
 import numpy as np
@@ -22,7 +26,13 @@ import minigrad as mg
 import minigrad_layers as mgl
 from minigrad_layers import RNN
 
+# %% [markdown]
+# ## The cell
+# Any layer with a ``state_size`` and a ``call(inputs, states)`` returning
+# ``(output, new_states)`` is a cell. This one is linear: ``h_t = x_t K + h_{t-1} R``.
 
+
+# %%
 # First, let's define a RNN Cell, as a layer subclass.
 class MinimalRNNCell(mgl.layers.Layer):
     def __init__(self, units, **kwargs):
@@ -46,6 +56,13 @@ class MinimalRNNCell(mgl.layers.Layer):
         return output, [output]
 
 
+# %% [markdown]
+# ## The docstring's two uses
+# ``RNN(cell)`` runs the cell over the time axis; ``RNN([cell, cell])`` stacks two cells, the
+# first one's outputs being the second one's inputs.
+
+
+# %%
 def docstring_example(batch: np.ndarray) -> None:
     """The docstring's two uses of the cell, each wrapped in a Model and run on ``batch``."""
     # Let's use this cell in a RNN layer:
@@ -67,12 +84,20 @@ def docstring_example(batch: np.ndarray) -> None:
     print(f"  Model(x, y).predict on {batch.shape}: {mgl.Model(x, y).predict(batch).shape}")
 
 
+# %% [markdown]
+# ## Training it to add up a sequence
+# The target is ``y = sum_t x_t``. With ``h_t = x_t K + h_{t-1} R``, a running sum needs
+# ``R`` to keep what has been added so far: an eigenvalue of ``R`` close to 1.
+
+
+# %%
 def sum_task(rng: np.random.Generator, n: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` sequences of ``steps`` numbers in [-1, 1), shaped (n, steps, 1), and their sums."""
     x = rng.uniform(-1.0, 1.0, size=(n, steps, 1)).astype("float32")  # (n, T, 1)
     return x, x.sum(axis=1)  # (n, 1)
 
 
+# %%
 def main(quick: bool = False) -> None:
     mg.random.seed(0)
     mgl.clear_session()  # default layer names from scratch: rnn, rnn_1, ...
@@ -107,4 +132,4 @@ def main(quick: bool = False) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for the test suite")
-    main(parser.parse_args().quick)
+    main(parser.parse_known_args()[0].quick)

@@ -1,3 +1,4 @@
+# %% [markdown]
 """Backpropagation through time by hand: a SimpleRNN in numpy, checked against the tape.
 
 The forward pass of a SimpleRNN, ``h_t = tanh(x_t W + h_{t-1} U + b)``, and its backward pass are
@@ -19,9 +20,12 @@ differences from the hand-written gradients:
   ``param_grads_by_step`` against the loop's per-step contributions to dW, dU and db, and
   ``input_grads`` against dx.
 
+It runs as a script or, cell by cell (``# %%``), as a notebook.
+
     python examples/03_bptt_by_hand.py [--quick]
 """
 
+# %%
 import argparse
 
 import numpy as np
@@ -30,7 +34,17 @@ import minigrad as mg
 import minigrad_layers as mgl
 from minigrad import recurrent_reference as ref
 
+# %% [markdown]
+# ## BPTT by hand
+# The reverse loop of ``ref.simple_rnn_backward``, with ``a_t = x_t W + h_{t-1} U + b``:
+#
+#     dL/dh_t = (h_t - y_t) + dL/da_{t+1} U^T      (nothing from step T)
+#     dL/da_t = dL/dh_t * (1 - h_t^2)
+#     dW = sum_t x_t^T dL/da_t,   dU = sum_t h_{t-1}^T dL/da_t,   db = sum_t sum_b dL/da_t
+#     dx_t = dL/da_t W^T,         dh0 = dL/da_0 U^T
 
+
+# %%
 def backward(x, h0, W, U, b, ys):
     """BPTT for L = 1/2 sum_t ||h_t - y_t||^2 through the reference loops.
 
@@ -56,6 +70,13 @@ def backward(x, h0, W, U, b, ys):
     return loss, dW, dU, db, dx, dh0, dh_by_step, contributions
 
 
+# %% [markdown]
+# ## The layer against the loop
+# The same weights in ``mgl.SimpleRNN`` (Keras order: kernel, recurrent kernel, bias),
+# in float64, on the fused and the per-step path, then through ``trace_bptt``.
+
+
+# %%
 def main(quick: bool = False) -> None:
     previous_floatx = mg.floatx()
     mg.set_floatx("float64")  # the point is exactness: compare to rounding, not to float32
@@ -144,6 +165,7 @@ def run(quick: bool) -> None:
         print("MISMATCH: the tape or trace_bptt disagrees with the hand-written loop.")
 
 
+# %%
 def _max_diff(a, b) -> float:
     return float(np.abs(np.asarray(a) - np.asarray(b)).max())
 
@@ -157,4 +179,4 @@ def _print_rows(rows: dict[str, float]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for the test suite")
-    main(parser.parse_args().quick)
+    main(parser.parse_known_args()[0].quick)

@@ -1,3 +1,4 @@
+# %% [markdown]
 """Truncated BPTT: what ``truncate_gradient=k`` does to learning a dependency L steps long.
 
 The task is a delayed echo: the input is a sequence of random bits and the target at step t is
@@ -26,9 +27,12 @@ a callback that resets the states, the stateful model learns, or fails to, as
 ``truncate_gradient=k`` does, though not along the same curve: ``fit`` updates the weights after
 every chunk, not once per batch of whole sequences.
 
+It runs as a script or, cell by cell (``# %%``), as a notebook.
+
     python examples/05_truncated_bptt.py [--quick]
 """
 
+# %%
 import argparse
 
 import numpy as np
@@ -38,7 +42,13 @@ import minigrad_layers as mgl
 
 SEED = 1  # every model starts from the weights drawn after mg.random.seed(SEED)
 
+# %% [markdown]
+# ## The task: a delayed echo
+# Random bits in, ``y_t = x_{t-L}`` out (0 for t < L); a SimpleRNN and a sigmoid head,
+# trained with binary cross-entropy from the same seeded initial weights every time.
 
+
+# %%
 def echo_task(rng, n: int, steps: int, delay: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` sequences of random bits ``x (n, steps, 1)`` and ``y`` with ``y_t = x_{t-delay}``."""
     x = rng.integers(0, 2, size=(n, steps, 1)).astype(mg.floatx())  # (n, T, 1)
@@ -72,12 +82,26 @@ def recall_accuracy(model, x: np.ndarray, y: np.ndarray, delay: int) -> float:
     return float(((predicted[:, delay:] > 0.5) == y[:, delay:]).mean())
 
 
+# %% [markdown]
+# ## Which targets a truncated gradient can reach
+# With ``truncate_gradient=k`` the loss at step t reaches the inputs of steps
+# ``k * (t // k) .. t`` only, so it sees ``x_{t-L}`` exactly when ``t % k >= L``.
+
+
+# %%
 def reachable_fraction(k, steps: int, delay: int) -> float:
     """Of the steps t >= delay, the fraction whose x_{t-delay} is in t's chunk (t % k >= delay)."""
     t = np.arange(delay, steps)
     return 1.0 if k is None else float((t % k >= delay).mean())
 
 
+# %% [markdown]
+# ## Truncated BPTT by hand
+# The sequences cut into k-step chunks, fed in order to a stateful model whose kept
+# states are reset at the first chunk of every new batch of sequences.
+
+
+# %%
 def to_chunks(a: np.ndarray, batch: int, k: int) -> np.ndarray:
     """Reorder ``a (n, T, 1)`` into k-step chunks in the order a stateful layer must see them:
     for each group of ``batch`` sequences, chunk 0 of all of them, then chunk 1, ...
@@ -103,6 +127,7 @@ def label(k) -> str:
     return "full BPTT" if k is None else f"k={k}"
 
 
+# %%
 def main(quick: bool = False) -> None:
     mg.random.seed(0)
     mgl.clear_session()
@@ -127,6 +152,11 @@ def main(quick: bool = False) -> None:
         fit_on_chunks(train, test, delay, units, batch, k, epochs, initial_weights, accuracies[k])
 
 
+# %% [markdown]
+# ## Full BPTT and ``truncate_gradient=k`` side by side
+
+
+# %%
 def compare_truncations(train, test, delay, units, batch, ks, epochs):
     """Train with full BPTT and each ``truncate_gradient=k``; print the learning curves and the
     accuracies. Returns ``({k: accuracy}, initial weights)``."""
@@ -166,6 +196,7 @@ def compare_truncations(train, test, delay, units, batch, ks, epochs):
     return accuracies, starts[0]
 
 
+# %%
 def fit_on_chunks(train, test, delay, units, batch, k, epochs, initial_weights, reference):
     """Truncated BPTT by hand: ``fit`` a stateful model on k-step chunks, in order, resetting
     the states at each new batch of sequences; print its losses and test accuracy."""
@@ -191,6 +222,16 @@ def fit_on_chunks(train, test, delay, units, batch, k, epochs, initial_weights, 
     print(f"  test accuracy {accuracy:.3f}; truncate_gradient={k} reached {reference:.3f}")
 
 
+# %% [markdown]
+# ## The same gradient, chunk by chunk
+# A chunk's loss is the mean over its k steps, so in float64
+#
+#     sum over chunks of (k / T) dL_chunk/dw = dL/dw with truncate_gradient=k
+#
+# to rounding, while full BPTT's dL/dw differs.
+
+
+# %%
 def gradients_one_batch(x, y, units: int, batch: int, k: int):
     """dL/d(weights) on the first ``batch`` sequences, in float64, for one set of weights:
     with ``truncate_gradient=k``, summed over k-step chunks of a stateful model, and full BPTT.
@@ -238,4 +279,4 @@ def max_diff(a: list, b: list) -> float:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for the test suite")
-    main(parser.parse_args().quick)
+    main(parser.parse_known_args()[0].quick)

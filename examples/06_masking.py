@@ -1,3 +1,4 @@
+# %% [markdown]
 """Masking: padded variable-length sequences give exactly the answers of the unpadded ones.
 
 The task: a sequence of 4 to ``max_len`` tokens drawn from {1, ..., 4}; is token 1 more frequent in
@@ -18,9 +19,12 @@ a) each padded sequence gets the same prediction as the same sequence with its p
 b) the same model trained without the mask (``mask_zero=False``, padding read as a token) gives
    predictions that depend on how much padding there is, and its accuracy changes with it.
 
+It runs as a script or, cell by cell (``# %%``), as a notebook.
+
     python examples/06_masking.py [--quick] [--epochs N]
 """
 
+# %%
 import argparse
 import time
 
@@ -31,7 +35,13 @@ import minigrad_layers as mgl
 
 TOKENS = 4  # real tokens are 1..TOKENS; 0 is padding
 
+# %% [markdown]
+# ## The data: padded to one length
+# Sequences of 4 to ``max_len`` tokens from 1..4, right-padded with 0; the label is
+# ``count(1) > count(2)``.
 
+
+# %%
 def make_data(n: int, max_len: int, rng: np.random.Generator) -> tuple[list, np.ndarray]:
     """``n`` sequences of random lengths in ``[4, max_len]`` and their labels
     ``count(1) > count(2)``."""
@@ -49,6 +59,17 @@ def pad(sequences: list, length: int) -> np.ndarray:
     return out
 
 
+# %% [markdown]
+# ## The model, and the mask it carries
+# ``Embedding(mask_zero=True)`` gives the mask ``m_t = (ids_t != 0)``; at a masked step the
+# LSTM keeps what it had:
+#
+#     h_t = m_t h'_t + (1 - m_t) h_{t-1},   c_t = m_t c'_t + (1 - m_t) c_{t-1}
+#
+# (``h'_t, c'_t`` the step's own results), so padding cannot change the answer.
+
+
+# %%
 def build_model(mask_zero: bool, units: int) -> mgl.Sequential:
     return mgl.Sequential(
         [
@@ -68,6 +89,14 @@ def accuracy(p: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean((p > 0.5) == (labels > 0.5)))
 
 
+# %% [markdown]
+# ## With and without the mask
+# Both models start from the same weights and see the same batches; only the mask
+# differs. Their test predictions are compared padded, unpadded and padded three times
+# as long.
+
+
+# %%
 def main(quick: bool = False, epochs: int | None = None, units: int | None = None) -> dict:
     """Train the two models, print the comparison; returns the numbers of the table."""
     mg.random.seed(0)
@@ -151,5 +180,5 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="a small run, for the test suite")
     parser.add_argument("--epochs", type=int, help="training epochs (default 12)")
     parser.add_argument("--units", type=int, help="LSTM units in each direction (default 32)")
-    args = parser.parse_args()
+    args = parser.parse_known_args()[0]
     main(quick=args.quick, epochs=args.epochs, units=args.units)

@@ -1,3 +1,4 @@
+# %% [markdown]
 """A character-level language model of the Book of Genesis: it learns to write King James English.
 
 The text (``examples/data/genesis_kjv.txt``, one verse per line) is cut into windows of
@@ -19,11 +20,14 @@ The default run trains for about a minute and a half on 2 cores and prints the l
 time and the samples. ``--epochs`` and ``--minutes`` scale it (training stops at whichever limit
 comes first; the learning rate then decays over the time limit).
 
+It runs as a script or, cell by cell (``# %%``), as a notebook.
+
     python examples/07_char_rnn.py [--quick] [--epochs N] [--minutes M] [--cell lstm|gru]
         [--units H] [--seq-len T] [--batch-size B] [--learning-rate LR] [--prompt TEXT]
         [--out char_rnn.weights.h5]
 """
 
+# %%
 import argparse
 import time
 from pathlib import Path
@@ -33,10 +37,18 @@ import numpy as np
 import minigrad as mg
 import minigrad_layers as mgl
 
-DATA = Path(__file__).resolve().parent / "data" / "genesis_kjv.txt"
+# A notebook has no __file__; it runs in the folder of the example.
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+DATA = HERE / "data" / "genesis_kjv.txt"
 TEMPERATURES = (0.5, 0.8, 1.0)
 
+# %% [markdown]
+# ## The text as windows of characters
+# Every window ``x (N, T)`` of character ids comes with its target shifted by one,
+# ``y[:, t] = x[:, t + 1]``: the model predicts the next character at every step.
 
+
+# %%
 def load_corpus(path: Path, limit: int | None = None) -> tuple[np.ndarray, list[str]]:
     """The text as an array of character ids, and the characters (id -> character)."""
     text = path.read_text(encoding="utf-8")
@@ -58,6 +70,13 @@ def make_sequences(
     return ids[window], ids[window + 1]  # y[:, t] = x[:, t + 1]
 
 
+# %% [markdown]
+# ## The model
+# ``ids (B, T) -> Embedding -> LSTM or GRU (every step) -> Dense -> logits (B, T, vocab)``;
+# the sampling copy is the same with ``stateful=True`` and a batch of one.
+
+
+# %%
 def build_model(
     vocab: int, embed_dim: int, units: int, cell: str = "lstm", stateful: bool = False
 ) -> mgl.Sequential:
@@ -76,6 +95,13 @@ def build_model(
     )
 
 
+# %% [markdown]
+# ## A learning rate that decays linearly
+# ``lr = lr_0 (1 - 0.9 progress)``, progress the fraction of the planned steps (or of
+# the time limit) done, from ``lr_0`` down to a tenth of it.
+
+
+# %%
 class Schedule(mgl.callbacks.Callback):
     """Lowers the learning rate linearly from its start to ``final_fraction`` of it over the
     planned number of steps and, when ``seconds`` is given, over that time if it runs out first
@@ -106,6 +132,13 @@ class Schedule(mgl.callbacks.Callback):
         self.model.optimizer.learning_rate = self.initial_rate * fraction
 
 
+# %% [markdown]
+# ## Sampling one character at a time
+# The next character is drawn from ``p = softmax(logits / temperature)``: a low
+# temperature picks the likeliest characters, a high one takes more risks.
+
+
+# %%
 def sample(
     sampler: mgl.Sequential,
     prompt: str,
@@ -132,6 +165,7 @@ def sample(
     return prompt + "".join(out)
 
 
+# %%
 # Sizes of the default run (about a minute and a half on 2 cores) and of the quick one (seconds).
 DEFAULT = dict(epochs=10, units=128, embed_dim=64, seq_len=100, stride=20, batch_size=64)
 QUICK = dict(epochs=1, units=32, embed_dim=16, seq_len=32, stride=32, batch_size=32)
@@ -259,7 +293,7 @@ if __name__ == "__main__":
     parser.add_argument("--learning-rate", type=float, default=0.02)
     parser.add_argument("--prompt", default="And God said", help="the text samples start from")
     parser.add_argument("--out", default="char_rnn.weights.h5", help="where to save the weights")
-    args = parser.parse_args()
+    args = parser.parse_known_args()[0]
     main(
         quick=args.quick,
         epochs=args.epochs,

@@ -1,3 +1,4 @@
+# %% [markdown]
 """Translate dates written by people ("march 7, 1994", "07/03/1994") into ISO form ("1994-03-07")
 with an encoder-decoder whose decoder attends to the encoder's outputs at every step.
 
@@ -26,6 +27,7 @@ of one date is printed (the input character each output character looked at most
     python examples/08_seq2seq_attention.py [--quick] [--epochs N] [--plot attention.png]
 """
 
+# %%
 import argparse
 import datetime
 import tempfile
@@ -44,6 +46,7 @@ START = len(OUTPUT_CHARS)  # the decoder's first input: a "start" token after th
 INPUT_LEN, OUTPUT_LEN = 28, 10  # longest human date ("wednesday 30 september 1987"), ISO date
 
 
+# %%
 # -- data ------------------------------------------------------------------------------------
 def random_dates(count: int, rng: np.random.Generator) -> list[tuple[str, str]]:
     """``count`` pairs (human date, ISO date) between 1950 and 2049, in random formats."""
@@ -70,6 +73,13 @@ def encode(pairs: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, np.nda
     return source, decoder_input, target
 
 
+# %% [markdown]
+# ## The decoder cell
+# An LSTM step, then attention over the encoder's outputs ``enc (B, S, H)``, which the
+# RNN layer hands to the cell at every step as ``constants``.
+
+
+# %%
 # -- the model -------------------------------------------------------------------------------
 @mgl.saving.register_keras_serializable(package="dates")
 class PaddingMask(mgl.Layer):
@@ -139,6 +149,7 @@ def build_model(units: int = 64) -> mgl.Model:
     return mgl.Model([source, decoder_input], logits)
 
 
+# %%
 # -- greedy decoding with the trained cell -----------------------------------------------------
 def decode(model: mgl.Model, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Greedy decoding: the ISO dates ``(N, OUTPUT_LEN)`` as character ids, and the attention
@@ -189,6 +200,7 @@ def plot_attention(human: str, iso: str, weights: np.ndarray, path: str) -> None
     plt.close(fig)
 
 
+# %%
 def main(quick: bool = False, epochs: int | None = None, plot: str | None = None) -> dict:
     mgl.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
@@ -249,5 +261,5 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="a small run, in seconds")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--plot", default=None, help="draw the attention map to this PNG file")
-    args = parser.parse_args()
+    args = parser.parse_known_args()[0]
     main(quick=args.quick, epochs=args.epochs, plot=args.plot)

@@ -1,3 +1,4 @@
+# %% [markdown]
 """Learn to add: the model reads "535+61" one character at a time and writes "596".
 
 The task and the model are those of Keras' classic addition example (written here anew with
@@ -17,6 +18,7 @@ each epoch prints a few validation questions with the model's answers.
     python examples/09_addition_rnn.py [--quick] [--epochs N] [--digits D]
 """
 
+# %%
 import argparse
 import time
 
@@ -27,6 +29,7 @@ import minigrad_layers as mgl
 CHARS = "0123456789+ "
 
 
+# %%
 class CharacterTable:
     """One-hot encoding of strings over ``chars``, and back."""
 
@@ -66,6 +69,14 @@ def make_questions(count: int, digits: int, rng: np.random.Generator) -> tuple[l
     return questions, answers
 
 
+# %% [markdown]
+# ## The model
+# The encoder LSTM reads the reversed question into one vector; ``RepeatVector`` gives
+# it to the decoder LSTM at each of the answer's steps, and ``Dense(softmax)`` picks
+# a character at every step.
+
+
+# %%
 def build_model(digits: int, units: int = 128) -> mgl.Sequential:
     model = mgl.Sequential()
     model.add(mgl.layers.LSTM(units, input_shape=(2 * digits + 1, len(CHARS))))
@@ -76,6 +87,7 @@ def build_model(digits: int, units: int = 128) -> mgl.Sequential:
     return model
 
 
+# %%
 def main(quick: bool = False, epochs: int | None = None, digits: int = 3) -> dict:
     mgl.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
@@ -116,5 +128,5 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="a small run, in seconds")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--digits", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_known_args()[0]
     main(quick=args.quick, epochs=args.epochs, digits=args.digits)

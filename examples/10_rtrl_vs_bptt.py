@@ -139,4 +139,4 @@ def main(quick: bool = False) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="RTRL beside BPTT")
     parser.add_argument("--quick", action="store_true", help="small sizes, in seconds")
-    main(quick=parser.parse_args().quick)
+    main(quick=parser.parse_known_args()[0].quick)

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from minigrad import binary_kernels, kernels
+from minigrad import binary_kernels, kernels, tape_picture
 from minigrad.nest import flatten, pack_sequence_as
 from minigrad.tensor import Tensor, Variable
 
@@ -146,6 +146,15 @@ class GradientTape:
     def records(self) -> list[Record]:
         """The recorded ops, in execution order."""
         return self._records
+
+    def to_dot(self, path=None) -> str:
+        """The recorded graph in Graphviz's DOT language, one cluster per name scope (see
+        :mod:`minigrad.tape_picture`); with ``path`` (``.dot``, ``.png``, ``.svg``) also written
+        there, rendered by Graphviz's ``dot`` program for an image."""
+        text = tape_picture.to_dot(self._records)
+        if path is not None:
+            tape_picture.render(text, path)
+        return text
 
     def watch(self, tensor) -> None:
         """Watch a Tensor (or a nested list/tuple/dict of them) so ops on it are recorded."""

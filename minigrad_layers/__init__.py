@@ -15,14 +15,16 @@ The top level re-exports the layer classes (``mgl.LSTM is mgl.layers.LSTM``), th
 the modules users reach by their Keras names (``mgl.optimizers``, ``mgl.losses``, ...).
 """
 
-from minigrad_layers import (  # noqa: F401
+from minigrad_layers import (  # noqa: F401  # noqa: F401, E402
     activations,
     constraints,
     initializers,
     inspect,
     interop,
     layers,
+    models,
     regularizers,
+    saving,
     utils,
 )
 from minigrad_layers.engine.input_spec import InputSpec  # noqa: F401
@@ -36,25 +38,37 @@ from minigrad_layers.layers import (  # noqa: F401
     RNN,
     Activation,
     Add,
+    AdditiveAttention,
+    Attention,
     Average,
+    AveragePooling1D,
+    BatchNormalization,
     Bidirectional,
     Concatenate,
+    Conv1D,
     Dense,
     Dot,
     Dropout,
     Embedding,
     Flatten,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
     GRUCell,
     Input,
+    Lambda,
     Layer,
+    LayerNormalization,
     LSTMCell,
     Masking,
+    MaxPooling1D,
     Multiply,
     Permute,
     RepeatVector,
     Reshape,
     SimpleRNN,
     SimpleRNNCell,
+    SpatialDropout1D,
     StackedRNNCells,
+    TimeDistributed,
 )
 from minigrad_layers.training import callbacks, losses, metrics, optimizers  # noqa: F401

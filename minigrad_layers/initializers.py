@@ -56,6 +56,10 @@ class Initializer:
         """The constructor arguments (``type(init)(**init.get_config())`` is an equal copy)."""
         return {}
 
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"

@@ -84,11 +84,14 @@ class Node:
 
 
 def shape_of(inputs):
-    """The shape(s) ``build`` receives: a tuple for one input, a list for a list of inputs."""
+    """The shape(s) ``build`` receives: a tuple for one input, a list for a list of inputs, a
+    dict for a dict of them."""
     if inputs is None:
         return None
     if isinstance(inputs, list | tuple):
         return [shape_of(x) for x in inputs]
+    if isinstance(inputs, dict):
+        return {key: shape_of(x) for key, x in inputs.items()}
     return tuple(inputs.shape) if hasattr(inputs, "shape") else np.shape(inputs)
 
 
@@ -112,11 +115,13 @@ def flatten_shapes(shapes) -> list:
 
 def specs_from_shapes(shapes, dtype: str):
     """SymbolicTensors mirroring ``shapes``: a shape is a tuple (or TensorShape) of ints and
-    None; containers (lists, tuples of shapes) become lists."""
+    None; containers (lists, tuples of shapes) become lists, dicts stay dicts."""
     if shapes is None:
         return None
     if is_shape(shapes):
         return SymbolicTensor(tuple(None if d is None else int(d) for d in shapes), dtype)
+    if isinstance(shapes, dict):
+        return {key: specs_from_shapes(s, dtype) for key, s in shapes.items()}
     return [specs_from_shapes(s, dtype) for s in shapes]
 
 

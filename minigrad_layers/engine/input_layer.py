@@ -36,6 +36,17 @@ class InputLayer(Layer):
     def get_config(self) -> dict:
         return {"batch_shape": self._batch_input_shape, "dtype": self.dtype, "name": self.name}
 
+    @classmethod
+    def from_config(cls, config: dict):
+        """Keras 3's options for sparse, ragged and optional inputs must be off."""
+        config = dict(config)
+        for key in ("sparse", "ragged", "optional"):
+            if config.pop(key, False):
+                raise ValueError(
+                    f"InputLayer {config.get('name')!r}: {key} inputs are not supported"
+                )
+        return cls(**config)
+
 
 def _check_dims(shape: tuple) -> tuple:
     for d in shape:

@@ -124,7 +124,7 @@ def _is_plain_data(value) -> bool:
 
 def _as_tensors(inputs, dtype):
     """``inputs`` with arrays and array-like data as Tensors; float ones cast to ``dtype`` (when
-    not None), keeping their mask. Lists of inputs keep their structure."""
+    not None), keeping their mask. Lists, tuples and dicts of inputs keep their structure."""
     if isinstance(inputs, mg.Tensor):
         if dtype is None or inputs.dtype.kind != "f" or inputs.dtype == dtype:
             return inputs
@@ -136,6 +136,8 @@ def _as_tensors(inputs, dtype):
     if isinstance(inputs, _SEQUENCE) and not _is_plain_data(inputs):
         converted = [_as_tensors(x, dtype) for x in inputs]
         return converted if isinstance(inputs, list) else tuple(converted)
+    if isinstance(inputs, dict):
+        return {key: _as_tensors(x, dtype) for key, x in inputs.items()}
     return _as_tensors(mg.tensor(inputs), dtype)
 
 
@@ -201,6 +203,8 @@ def _scoped_build(build):
         finally:
             call_context.building.pop()
         self.built = True
+        if args:
+            self.__dict__["_build_input_shape"] = args[0]
         return result
 
     scoped_build._scoped = True
@@ -453,6 +457,7 @@ class Layer(LayerLosses):
 
     def _maybe_build(self, inputs) -> None:
         if not self.built:
+            self.__dict__["_build_input_shape"] = shape_of(inputs)
             self.build(shape_of(inputs))
             self.built = True
 
@@ -592,12 +597,29 @@ class Layer(LayerLosses):
         """A new layer from :meth:`get_config`'s output."""
         return cls(**config)
 
+    def get_build_config(self) -> dict | None:
+        """``{"input_shape": shape}``: what ``build`` received (None before it ran)."""
+        shape = self.__dict__.get("_build_input_shape")
+        return None if shape is None or not self.built else {"input_shape": shape}
+
+    def build_from_config(self, config: dict) -> None:
+        """Build from :meth:`get_build_config`'s output (JSON lists back to shape tuples)."""
+        self.build(_as_shapes(config["input_shape"]))
+        self.built = True
+
     def __repr__(self) -> str:
         name = self.__dict__.get("name", "?")
         return f"<{type(self).__name__} name={name!r} built={self.built}>"
 
 
 _TRACKABLE = (Layer, list, tuple, dict)  # values whose sub-layers __setattr__ tracks
+
+
+def _as_shapes(shapes):
+    """JSON's lists back to tuples: a shape (ints and None) or a list of shapes."""
+    if isinstance(shapes, list | tuple) and all(d is None or isinstance(d, int) for d in shapes):
+        return tuple(shapes)
+    return [_as_shapes(s) for s in shapes]
 
 
 def _has_symbolic(structure) -> bool:

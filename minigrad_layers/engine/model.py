@@ -31,13 +31,15 @@ from minigrad_layers.engine.functional import (
 from minigrad_layers.engine.input_layer import Input, InputLayer
 from minigrad_layers.engine.layer import Layer
 from minigrad_layers.engine.masks import get_keras_mask, set_keras_mask
+from minigrad_layers.engine.model_config import sequential_config, sequential_from_config
+from minigrad_layers.engine.model_saving import ModelSaving
 from minigrad_layers.saving import weights_file
 from minigrad_layers.training.trainer import Trainer
 
 __all__ = ["Model", "Sequential"]
 
 
-class Model(Layer, Trainer):
+class Model(ModelSaving, Layer, Trainer):
     """A network of layers with the training methods.
 
     * Functional: ``Model(inputs, outputs, name=None)``, where ``inputs`` are ``mgl.Input``
@@ -124,8 +126,16 @@ class Model(Layer, Trainer):
 
     @property
     def output_names(self) -> list[str]:
-        """The names of the layers producing the outputs."""
-        return [t._node.layer.name for t in self.outputs]
+        """The names of the layers producing the outputs, made unique as tf.keras 2 does: a
+        layer with several outputs gives ``rnn``, ``rnn_1``, ..."""
+        names, counts = [], {}
+        for t in self.outputs:
+            base = proposal = t._node.layer.name
+            while proposal in names:
+                counts[base] = counts.get(base, 0) + 1
+                proposal = f"{base}_{counts[base]}"
+            names.append(proposal)
+        return names
 
     @property
     def layers(self) -> list[Layer]:
@@ -359,6 +369,21 @@ class Sequential(Model):
                     "(mgl.Model) for layers with several outputs"
                 )
         self._init_graph(inputs, x)  # its layers: the InputLayer, then ours in order
+
+    def get_config(self) -> dict:
+        """``name``, ``trainable``, ``dtype``, ``layers`` (serialized, the InputLayer first when
+        built) and ``build_input_shape``, as Keras 3 writes them."""
+        return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None):
+        from minigrad_layers.saving.registry import custom_object_scope
+
+        with custom_object_scope(custom_objects):
+            return sequential_from_config(cls, config)
+
+    def get_build_config(self) -> dict | None:
+        return {"input_shape": self._flat_inputs[0].shape} if self.built else None
 
     def build(self, input_shape) -> None:
         """Build the chain for inputs of ``input_shape`` (batch dimension included)."""

@@ -39,6 +39,7 @@ from contextlib import contextmanager
 import numpy as np
 
 import minigrad as mg
+from minigrad.nest import map_structure
 from minigrad_layers.layers.rnn import loop
 from minigrad_layers.layers.rnn.base import RNN
 from minigrad_layers.layers.rnn.protocol import iter_cells
@@ -48,10 +49,11 @@ class StepRecorder(loop.StepObserver):
     """Reads every cell weight per step and exposes the carried states (module docstring).
 
     What the latest call's step t saw, in processing order: ``step_inputs[t]`` (numpy, ``(B,
-    ...)``), ``step_masks[t]`` (``(B,)`` bool, or None), ``weight_reads[t]`` (``[(variable,
-    read)]``, one per weight, in cell and attribute order), ``exposed_states[t]`` (the flat
-    identities of the states after the step), ``new_states[t]`` (the flat new states as the cell
-    returned them, before masking); ``states_before`` (numpy, flat): step 0's states.
+    ...)``; nested like the input for a nested input), ``step_masks[t]`` (``(B,)`` bool, or
+    None), ``weight_reads[t]`` (``[(variable, read)]``, one per weight, in cell and attribute
+    order), ``exposed_states[t]`` (the flat identities of the states after the step),
+    ``new_states[t]`` (the flat new states as the cell returned them, before masking);
+    ``states_before`` (numpy, flat): step 0's states.
     """
 
     def __init__(self, layer: RNN):
@@ -73,7 +75,7 @@ class StepRecorder(loop.StepObserver):
     def enter_step(self, t, x_t, states, keep):
         if t == 0:
             self._start_call(states)
-        self.step_inputs.append(np.array(x_t.numpy()))
+        self.step_inputs.append(map_structure(lambda x: np.array(x.numpy()), x_t))
         self.step_masks.append(keep)
         reads = []
         for owner, name, variable in self._attributes:

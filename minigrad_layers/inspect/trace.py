@@ -11,9 +11,10 @@ The recorder hands over those identities, and what the time loop showed it: the 
 step 0, the step inputs in processing order and the step masks. One ``tape.gradient`` call then
 gives, for every step, the total dL/d(states after step t) (the ``state_grads``, read off the
 new states the cell returned, where the paths inside the step start) and dL/d(step t's read of
-W) (the ``param_grads_by_step``, which add up over t to dL/dW). Nothing here knows how a cell
-computes: the Jacobians dh_t/dh_{t-1} come from calling the cell again on the recorded step inputs
-and states, under a tape.
+W) (the ``param_grads_by_step``, which add up over t to dL/dW). The Jacobians dh_t/dh_{t-1}
+are written out in numpy for the built-in cells (``jacobians.py``, all steps and rows at once);
+for any other cell they come from calling the cell again on the recorded step inputs and states,
+under a tape (``method="tape"`` asks for that way for every cell: it is the reference).
 """
 
 from __future__ import annotations
@@ -21,7 +22,18 @@ from __future__ import annotations
 import numpy as np
 
 import minigrad as mg
-from minigrad.nest import flatten
+from minigrad.nest import flatten, map_structure
+from minigrad_layers.inspect.in_model import (
+    as_input_tensors,
+    check_model_call,
+    compiled_loss_fn,
+    find_recurrent_layer,
+)
+from minigrad_layers.inspect.jacobians import (
+    analytic_jacobians,
+    has_analytic_jacobian,
+    spectral_norms,
+)
 from minigrad_layers.inspect.observer import StepRecorder, recording_steps
 from minigrad_layers.layers.rnn import loop
 from minigrad_layers.layers.rnn.base import RNN
@@ -33,21 +45,47 @@ from minigrad_layers.layers.rnn.protocol import (
 )
 from minigrad_layers.layers.rnn.stacked import StackedRNNCells
 
+_CHUNK_ELEMENTS = 4_000_000  # Jacobian entries per chunk of jacobian_norms (32 MB in float64)
 
-def trace_bptt(layer, x, loss_fn, mask=None, initial_state=None, constants=None) -> BPTTTrace:
+
+def trace_bptt(
+    layer, x, loss_fn, mask=None, initial_state=None, constants=None, *, model=None
+) -> BPTTTrace:
     """Call the RNN ``layer`` on ``x`` under a tape, compute ``loss = loss_fn(output)`` (a scalar
     Tensor; ``output`` is what the layer returns) and return the :class:`BPTTTrace`.
 
     ``mask``, ``initial_state`` and ``constants`` are passed to the layer's call as given.
+
+    With ``model``, the layer is traced where it runs (``in_model.py``): ``layer`` is a
+    recurrent layer of the model (the object or its name; one direction of a Bidirectional),
+    ``x`` the model's input, ``output`` what the model returns, and ``loss_fn`` may be the
+    targets ``y`` instead, scored with the model's compiled loss.
     """
-    if not isinstance(layer, RNN):
+    if model is not None:
+        layer = find_recurrent_layer(model, layer)
+        check_model_call(layer, model, mask, initial_state, constants)
+        if not callable(loss_fn):
+            loss_fn = compiled_loss_fn(model, loss_fn)
+    elif not isinstance(layer, RNN):
         raise TypeError(
             f"trace_bptt expects a recurrent layer (RNN, SimpleRNN, LSTM, GRU), received "
-            f"{type(layer).__name__}; for Bidirectional trace its forward_layer/backward_layer"
+            f"{type(layer).__name__}; for Bidirectional trace its forward_layer/backward_layer, "
+            "or pass model= to trace a layer inside a model"
         )
-    x = x if isinstance(x, mg.Tensor) else mg.tensor(x)
-    if x.dtype.kind == "f" and x.dtype != np.dtype(layer.dtype):
-        x = mg.cast(x, layer.dtype)
+    if model is None:
+        if isinstance(x, dict) or (
+            isinstance(x, list | tuple)
+            and any(isinstance(leaf, mg.Tensor | np.ndarray) for leaf in flatten(x))
+        ):
+            raise TypeError(
+                f"trace_bptt traces a layer on one input sequence (an array or Tensor); layer "
+                f"{layer.name!r} was given a {type(x).__name__} of sequences (a nested input)"
+            )
+        x = x if isinstance(x, mg.Tensor) else mg.tensor(x)
+        if x.dtype.kind == "f" and x.dtype != np.dtype(layer.dtype):
+            x = mg.cast(x, layer.dtype)
+    else:
+        x = as_input_tensors(x)
     call_kwargs = {
         key: value
         for key, value in [
@@ -58,14 +96,19 @@ def trace_bptt(layer, x, loss_fn, mask=None, initial_state=None, constants=None)
         if value is not None
     }
     with mg.GradientTape(persistent=True) as tape:
-        if x.dtype.kind == "f":
-            tape.watch(x)
+        for leaf in flatten(x):
+            if leaf.dtype.kind == "f":
+                tape.watch(leaf)
         with recording_steps(layer) as recorder:
-            output = layer(x, **call_kwargs)
+            output = layer(x, **call_kwargs) if model is None else model(x)
         loss = loss_fn(output)
     if not isinstance(loss, mg.Tensor) or loss.size != 1:
         shape = getattr(loss, "shape", type(loss).__name__)
         raise ValueError(f"loss_fn must return a scalar Tensor, it returned {shape}")
+    if not recorder.step_inputs:
+        raise ValueError(
+            f"trace_bptt: model {model.name!r} did not call {layer.name!r} on a sequence"
+        )
     return BPTTTrace(layer, tape, loss, x, recorder, constants)
 
 
@@ -122,13 +165,16 @@ class BPTTTrace:
                 grads["states"], grads["new_states"], self._step_masks, strict=True
             )
         ]
-        self.input_grads = grads["x"].numpy() if x.dtype.kind == "f" else None
+        self.input_grads = map_structure(
+            lambda leaf, grad: grad.numpy() if leaf.dtype.kind == "f" else None, x, grads["x"]
+        )
         self._tracked = self._tracked_state_index()
         self.grad_norms = np.array(
             [np.linalg.norm(flatten(g)[self._tracked]) for g in self.state_grads]
         )
         self.param_grads_by_step = self._param_grads(reads, grads["reads"])
-        self._jacobians = None
+        self._norms: dict[str, np.ndarray] = {}
+        self._find_analytic_cell()
 
     # -- reading the tape ------------------------------------------------------------------------
     def _group_records(self) -> dict[int, list]:
@@ -165,13 +211,67 @@ class BPTTTrace:
         return {t: list(records) for t, records in self._by_step.items()}
 
     # -- Jacobians dh_t / dh_{t-1} -------------------------------------------------------------
-    def _cell_jacobians(self, t: int, x_t: np.ndarray, flat_before: list) -> np.ndarray:
-        """(batch, n, n): d state_k(t)[i] / d state_k(t-1)[j] per row, other states held fixed.
+    def jacobian(self, t: int, method: str = "auto") -> np.ndarray:
+        """``(batch, n, n)``: ``∂h_t/∂h_{t-1}`` per row, ``[b, i, j] = ∂h_t[b, i]/∂h_{t-1}[b, j]``,
+        for the state of ``grad_norms`` (the other states held fixed: an LSTM's ``c_{t-1}``; a
+        masked row's is the identity), in float64.
+
+        ``method="auto"``: written out for the built-in cells (``jacobians.py``), else from the
+        tape; ``"tape"``: always from the tape, calling the cell again on the recorded step.
+        """
+        if not 0 <= t < self.steps:
+            raise ValueError(f"t must be a step in [0, {self.steps}), received {t}")
+        if method not in ("auto", "tape"):
+            raise ValueError(f"method must be 'auto' or 'tape', received {method!r}")
+        return self._jacobians(range(t, t + 1), method)[0]
+
+    def _jacobians(self, steps: range, method: str) -> np.ndarray:
+        """``(len(steps), batch, n, n)``: the Jacobians of consecutive ``steps``."""
+        analytic = None
+        if method == "auto" and self._analytic_input is not None:
+            x = np.concatenate([self._analytic_input(t) for t in steps])  # (S·B, D)
+            before = [np.concatenate(s) for s in zip(*map(self._flat_before, steps), strict=True)]
+            analytic = analytic_jacobians(self._analytic_cell, x, before[self._analytic_states])
+        if analytic is None:
+            jacobians = np.stack([self._tape_jacobian(t) for t in steps])
+        else:
+            jacobians = analytic.reshape(len(steps), -1, *analytic.shape[1:])
+        for k, t in enumerate(steps):
+            keep = self._step_masks[t]
+            if keep is not None:
+                jacobians[k][~keep] = np.eye(jacobians.shape[-1])  # a masked row carries h
+        return jacobians
+
+    def _flat_before(self, t: int) -> list[np.ndarray]:
+        """The flat states step t starts from."""
+        return self._states_before if t == 0 else flatten(self.states[t - 1])
+
+    def _find_analytic_cell(self) -> None:
+        """The cell whose Jacobian is reported, when it has one written out (``jacobians.py``):
+        the layer's cell, or the last of stacked cells, whose step input is then the output of
+        the cell below, which for a built-in cell is its new first state."""
+        cell, step_input = self.layer.cell, self._step_inputs.__getitem__
+        if isinstance(cell, StackedRNNCells) and len(cell.cells) > 1:
+            below = cell.cells[-2]
+            below_h = self._tracked - len(state_shapes(below.state_size))
+            step_input = lambda t: flatten(self.states[t])[below_h]  # noqa: E731
+            cell = cell.cells[-1] if has_analytic_jacobian(below) else None
+        elif isinstance(cell, StackedRNNCells):
+            cell = cell.cells[0]
+        covered = cell is not None and has_analytic_jacobian(cell)
+        self._analytic_cell = cell
+        self._analytic_input = step_input if covered else None
+        count = len(state_shapes(cell.state_size)) if covered else 0
+        self._analytic_states = slice(self._tracked, self._tracked + count)
+
+    def _tape_jacobian(self, t: int) -> np.ndarray:
+        """(batch, n, n) from the tape: d state_k(t)[i] / d state_k(t-1)[j] per row.
 
         Each row is repeated n times and replica i asks for the gradient of output unit i, so
         one forward and one backward pass of the cell give every row of every Jacobian.
         """
         cell, k = self.layer.cell, self._tracked
+        x_t, flat_before = self._step_inputs[t], self._flat_before(t)
         batch = x_t.shape[0]
         n = int(np.prod(flat_before[k].shape[1:]))
         repeated = [mg.tensor(np.repeat(s, n, axis=0)) for s in flat_before]  # (B·n, ...)
@@ -193,31 +293,34 @@ class BPTTTrace:
         selector = np.tile(np.eye(n, dtype=new_k.dtype), (batch, 1)).reshape(new_k.shape)
         grad = tape.gradient(new_k, repeated[k], output_gradients=selector)
         jac = np.zeros((batch * n, n)) if grad is None else grad.numpy().reshape(batch * n, n)
-        jac = jac.reshape(batch, n, n)  # [b, i, j] = d new[b, i] / d old[b, j]
-        keep = self._step_masks[t]
-        if keep is not None:
-            jac[~keep] = np.eye(n)  # a masked row carries its state: the identity
-        return jac
+        return jac.reshape(batch, n, n)  # [b, i, j] = d new[b, i] / d old[b, j]
 
-    def _all_jacobians(self) -> list[np.ndarray]:
-        if self._jacobians is None:
-            flat_before = self._states_before
-            self._jacobians = []
-            for t, x_t in enumerate(self._step_inputs):
-                self._jacobians.append(self._cell_jacobians(t, x_t, flat_before))
-                flat_before = flatten(self.states[t])
-        return self._jacobians
-
-    def jacobian_singular_values(self, t: int) -> np.ndarray:
+    def jacobian_singular_values(self, t: int, method: str = "auto") -> np.ndarray:
         """(batch, units): the singular values of dh_t/dh_{t-1} per row, descending."""
-        if not 0 <= t < self.steps:
-            raise ValueError(f"t must be a step in [0, {self.steps}), received {t}")
-        return np.linalg.svd(self._all_jacobians()[t], compute_uv=False)
+        return np.linalg.svd(self.jacobian(t, method), compute_uv=False)
 
-    def jacobian_norms(self) -> np.ndarray:
+    def jacobian_norms(self, method: str = "auto") -> np.ndarray:
         """(T,): the spectral norm of dh_t/dh_{t-1}, averaged over the batch (t = 0 is with
-        respect to the initial state; a masked row's Jacobian is the identity)."""
-        return np.array([self.jacobian_singular_values(t)[:, 0].mean() for t in range(self.steps)])
+        respect to the initial state; a masked row's Jacobian is the identity).
+
+        Computed in chunks of steps (a few tens of MB of Jacobians at a time) with
+        ``jacobians.spectral_norms``; ``method`` as in :meth:`jacobian`.
+        """
+        if method not in ("auto", "tape"):
+            raise ValueError(f"method must be 'auto' or 'tape', received {method!r}")
+        if method not in self._norms:
+            batch, n = self._step_inputs[0].shape[0], self._tracked_size()
+            chunk = max(1, _CHUNK_ELEMENTS // (batch * n * n))
+            norms = []
+            for start in range(0, self.steps, chunk):
+                jacobians = self._jacobians(range(start, min(start + chunk, self.steps)), method)
+                per_row = spectral_norms(jacobians.reshape(-1, n, n))
+                norms.append(per_row.reshape(len(jacobians), batch).mean(axis=1))
+            self._norms[method] = np.concatenate(norms)
+        return self._norms[method].copy()
+
+    def _tracked_size(self) -> int:
+        return int(np.prod(self._states_before[self._tracked].shape[1:]))
 
     # -- plotting -------------------------------------------------------------------------------
     def plot(self, path=None):

@@ -144,6 +144,8 @@ def load_weights(model, path) -> None:
             f"Model {model.name!r} is not built, so it has no weights to load into yet: call it "
             "on data, give the first layer an `input_shape`, or call model.build(shape) first"
         )
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No weights file at {path!r}")
     if path.endswith(".npz"):
         legacy_npz.load_weights(model, path)
         return

@@ -52,7 +52,8 @@ class _Monitor:
 
 
 class ModelCheckpoint(Callback):
-    """Save the model (``model.save``) or its weights (``save_weights_only``) after every epoch,
+    """Save the whole model (``model.save``, a ``.keras`` file: config, weights and optimizer
+    state) or its weights (``save_weights_only``, a ``.weights.h5`` file) after every epoch,
     or only when ``monitor`` improved (``save_best_only``). ``filepath`` may hold ``{epoch}``
     (counted from 1) and log keys with formats: ``"ckpt-{epoch:02d}-{val_loss:.2f}.weights.h5"``.
     Files are written crash-safe by the saving functions (a temporary file, then a rename).
@@ -73,6 +74,13 @@ class ModelCheckpoint(Callback):
         if save_freq != "epoch":
             raise ValueError(f"ModelCheckpoint supports save_freq='epoch', received {save_freq!r}")
         self.filepath = os.fspath(filepath)
+        suffix = ".weights.h5" if save_weights_only else ".keras"
+        if not self.filepath.endswith(suffix):
+            what = "weights" if save_weights_only else "whole models (save_weights_only=False)"
+            raise ValueError(
+                f"ModelCheckpoint saves {what} to files ending in {suffix!r} (Keras 3's "
+                f"formats), received filepath={self.filepath!r}"
+            )
         self.verbose, self.save_best_only = verbose, save_best_only
         self.save_weights_only = save_weights_only
         self._monitor = _Monitor(monitor, mode, 0.0, "ModelCheckpoint")

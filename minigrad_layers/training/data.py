@@ -33,6 +33,7 @@ __all__ = [
     "check_batch_size",
     "check_validation_split",
     "is_batch_stream",
+    "stream_inputs",
     "training_and_validation",
 ]
 
@@ -248,6 +249,13 @@ def is_batch_stream(x) -> bool:
     if isinstance(x, list | tuple):
         return bool(x) and all(isinstance(item, tuple) for item in x)
     return hasattr(x, "__iter__") or hasattr(x, "__next__")
+
+
+def stream_inputs(source):
+    """The inputs of each batch of an iterable given to ``predict``: a batch is ``x`` or a tuple
+    ``(x, y)`` / ``(x, y, sample_weight)`` whose ``x`` is taken."""
+    for item in source:
+        yield item[0] if isinstance(item, tuple) else item
 
 
 def _unpack_batch(item, what: str):

@@ -309,6 +309,13 @@ class Loss:
     def call(self, y_true, y_pred) -> mg.Tensor:
         raise NotImplementedError
 
+    def get_config(self) -> dict:
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
 
@@ -327,6 +334,14 @@ class LossFunctionWrapper(Loss):
         super().__init__(name or getattr(fn, "__name__", None), reduction)
         self.fn = fn
         self.fn_kwargs = fn_kwargs
+
+    def get_config(self) -> dict:
+        """``name``, ``reduction`` and the function's keywords; ``fn`` itself for a wrapper
+        made directly (a subclass fixes its function)."""
+        config = {**super().get_config(), **self.fn_kwargs}
+        if type(self) is LossFunctionWrapper:
+            config["fn"] = self.fn
+        return config
 
     def call(self, y_true, y_pred) -> mg.Tensor:
         values = self.fn(y_true, y_pred, **self.fn_kwargs)

@@ -104,6 +104,13 @@ class Metric:
     def result(self) -> float:
         raise NotImplementedError
 
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} result={self.result():.4g}>"
 
@@ -163,6 +170,9 @@ class MeanMetricWrapper(Mean):
         super().__init__(name)
         self.fn = fn
         self.direction = direction
+
+    def get_config(self) -> dict:
+        return {"fn": self.fn, "name": self.name, "direction": self.direction}
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         mask = get_keras_mask(y_pred)

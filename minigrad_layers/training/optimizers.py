@@ -70,6 +70,16 @@ def _positive(name: str, value) -> float:
     return _hyperparameter(name, value, 0.0, math.inf, low_open=True)
 
 
+_KERAS_OPTIONS_OFF = {  # Keras 3 optimizer arguments minigrad_layers lacks, at their "off" values
+    "weight_decay": (None, 0, 0.0),
+    "use_ema": (False,),
+    "ema_momentum": (0.99,),
+    "ema_overwrite_frequency": (None,),
+    "loss_scale_factor": (None,),
+    "gradient_accumulation_steps": (None,),
+}
+
+
 class Optimizer:
     """Base class: gradient filtering, clipping, lazily created slots and the step counter.
 
@@ -174,6 +184,23 @@ class Optimizer:
 
     def _update(self, variable: mg.Variable, g: np.ndarray, slots: dict) -> None:
         raise NotImplementedError
+
+    # -- config (Keras 3: the constructor arguments) -------------------------------------------
+    def get_config(self) -> dict:
+        """The constructor arguments, the current learning rate included."""
+        names = ("name", "learning_rate", "clipnorm", "clipvalue", "global_clipnorm")
+        names += tuple(n for n in self._own_arguments() if n not in names)
+        return {name: getattr(self, name) for name in names}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """A new optimizer (no state) from :meth:`get_config`; Keras 3's options that are
+        off (``weight_decay=None``, ``use_ema=False``, ...) are accepted and dropped."""
+        config = dict(config)
+        for key, off in _KERAS_OPTIONS_OFF.items():
+            if key in config and config[key] in off:
+                del config[key]
+        return cls(**config)
 
     # -- state for saving (Keras 3's order of optimizer variables) -----------------------------
     def _slot_groups(self) -> list[tuple[str, ...]]:

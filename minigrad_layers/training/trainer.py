@@ -135,6 +135,7 @@ class Trainer:
         self._compiled_loss = CompiledLoss(loss, loss_weights)
         self.loss = loss if isinstance(loss, dict | list | tuple) else self._compiled_loss.single
         self._metric_specs = list(metrics)
+        self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": list(metrics)}
         self._loss_tracker = metrics_module.Mean("loss")
         self._compiled_metrics = None  # [(output index, Metric)], built on the first batch
         self._output_loss_trackers = []  # one Mean per output with several outputs
@@ -484,15 +485,24 @@ class Trainer:
 
     def predict(self, x=None, batch_size: int | None = 32, verbose: int | str = 0, callbacks=None):
         """The model's outputs on ``x`` as numpy, in inference mode, concatenated over batches
-        (a list of arrays for a model with several outputs). ``verbose``: 1 a progress bar."""
+        (a list of arrays for a model with several outputs). ``x`` may be arrays or an iterable
+        of batches (``x`` or ``(x, y)``: the targets are ignored). ``verbose``: 1 a progress bar."""
         verbose = _check_verbose(verbose)
         batch_size = data_module.check_batch_size(batch_size)
-        data = data_module.ArrayData(self._structured_pair(x)[0], targets=False)
-        self._check_stateful(data.num_samples, batch_size, "data")
-        callback_list = self._callback_list(callbacks, verbose, data.num_batches(batch_size))
+        if data_module.is_batch_stream(x):
+            inputs, num_batches = (
+                data_module.stream_inputs(x),
+                len(x) if hasattr(x, "__len__") else None,
+            )
+        else:
+            data = data_module.ArrayData(self._structured_pair(x)[0], targets=False)
+            self._check_stateful(data.num_samples, batch_size, "data")
+            inputs = (x_batch for x_batch, _, _ in data.batches(batch_size))
+            num_batches = data.num_batches(batch_size)
+        callback_list = self._callback_list(callbacks, verbose, num_batches)
         callback_list.on_predict_begin()
         batches = []
-        for step, (x_batch, _, _) in enumerate(data.batches(batch_size)):
+        for step, x_batch in enumerate(inputs):
             callback_list.on_predict_batch_begin(step)
             batches.append(self._predict_step(x_batch))
             callback_list.on_predict_batch_end(step, {"outputs": batches[-1]})

@@ -1,5 +1,5 @@
 """Bad inputs to the layers: InputSpec checks of built layers, masks, Masking and Embedding ids,
-set_weights."""
+set_weights, convolution, pooling and normalization arguments."""
 
 import numpy as np
 
@@ -121,5 +121,133 @@ CASES = [
         lambda: np.asarray(mgl.Input((3,))),
         TypeError,
         ("has no value", "calling layers on it"),
+    ),
+    Case(
+        "conv1d with an unknown padding",
+        lambda: mgl.Conv1D(2, 3, padding="full"),
+        ValueError,
+        ("`padding`", "'valid', 'same', 'causal'", "received 'full'"),
+    ),
+    Case(
+        "conv1d with a negative kernel size",
+        lambda: mgl.Conv1D(2, -3),
+        ValueError,
+        ("`kernel_size` must be a positive integer", "received -3"),
+    ),
+    Case(
+        "conv1d window longer than the input",
+        lambda: mgl.Conv1D(2, 5, name="conv")(np.ones((1, 3, 2))),
+        ValueError,
+        ("'conv'", "3 steps", "(1, 3, 2)", "padding='valid'"),
+    ),
+    Case(
+        "built conv1d given another channel count",
+        lambda: _built(mgl.Conv1D(2, 2, name="conv"), np.ones((1, 4, 3)))(np.ones((1, 4, 5))),
+        ValueError,
+        ("layer 'conv'", "expected axis 2 of input shape to have value 3", "(1, 4, 5)"),
+    ),
+    Case(
+        "max pooling of zero steps",
+        lambda: mgl.MaxPooling1D(pool_size=0),
+        ValueError,
+        ("`pool_size` must be a positive integer", "received 0"),
+    ),
+    Case(
+        "average pooling given a matrix",
+        lambda: mgl.AveragePooling1D(2, name="pool")(np.ones((2, 6))),
+        ValueError,
+        ("layer 'pool'", "expected ndim=3, found ndim=2", "(2, 6)"),
+    ),
+    Case(
+        "batch normalization axis out of bounds",
+        lambda: mgl.BatchNormalization(axis=3, name="bn")(np.ones((2, 4))),
+        ValueError,
+        ("'bn'", "axis 3 is out of bounds", "rank 2", "(2, 4)"),
+    ),
+    Case(
+        "batch normalization with a mask of the input's rank",
+        lambda: mgl.BatchNormalization(name="bn")(
+            np.ones((2, 3, 4)), mask=np.ones((2, 3, 4), bool), training=True
+        ),
+        ValueError,
+        ("'bn'", "one dimension less", "(2, 3, 4)"),
+    ),
+    Case(
+        "layer normalization with a repeated axis",
+        lambda: mgl.LayerNormalization(axis=[1, -1], name="ln")(np.ones((2, 4))),
+        ValueError,
+        ("'ln'", "repeated axis", "[1, -1]"),
+    ),
+    Case(
+        "spatial dropout given a matrix",
+        lambda: mgl.SpatialDropout1D(0.5, name="drop")(np.ones((2, 4))),
+        ValueError,
+        ("layer 'drop'", "expected ndim=3, found ndim=2"),
+    ),
+    Case(
+        "attention called on one tensor",
+        lambda: mgl.Attention(name="att")(np.ones((2, 3, 4))),
+        ValueError,
+        ("layer 'att'", "[query, value]", "one input of shape (2, 3, 4)"),
+    ),
+    Case(
+        "attention with query and key features that differ",
+        lambda: mgl.Attention(name="att")(
+            [np.ones((2, 3, 4)), np.ones((2, 5, 4)), np.ones((2, 5, 6))]
+        ),
+        ValueError,
+        ("layer 'att'", "feature axes of query and key", "query (2, 3, 4)", "key (2, 5, 6)"),
+    ),
+    Case(
+        "attention value mask of the wrong length",
+        lambda: mgl.AdditiveAttention(name="att")(
+            [np.ones((2, 3, 4)), np.ones((2, 5, 4))], mask=[None, np.ones((2, 4), bool)]
+        ),
+        ValueError,
+        ("layer 'att'", "value mask", "(2, 5)", "received a mask of shape (2, 4)"),
+    ),
+    Case(
+        "attention with an unknown score mode",
+        lambda: mgl.Attention(score_mode="general"),
+        ValueError,
+        ("score_mode", "{'dot', 'concat'}", "'general'"),
+    ),
+    Case(
+        "time distributed given a rank-2 input",
+        lambda: mgl.TimeDistributed(mgl.Dense(2), name="td")(np.ones((2, 4))),
+        ValueError,
+        ("layer 'td'", "at least 3 dimensions (batch, time, ...)", "(2, 4)"),
+    ),
+    Case(
+        "time distributed mask of the wrong length",
+        lambda: mgl.TimeDistributed(mgl.Dense(2), name="td")(
+            np.ones((2, 3, 4)), mask=np.ones((2, 5), bool)
+        ),
+        ValueError,
+        ("layer 'td'", "(batch, time) = (2, 3)", "mask of shape (2, 5)"),
+    ),
+    Case(
+        "time distributed around a non-layer",
+        lambda: mgl.TimeDistributed(np.tanh),
+        ValueError,
+        ("Layer` instance", "ufunc"),
+    ),
+    Case(
+        "config of a lambda layer holding a lambda expression",
+        lambda: mgl.Lambda(lambda x: x * 2, name="double").get_config(),
+        ValueError,
+        ("Lambda layer 'double'", "named function", "custom Layer"),
+    ),
+    Case(
+        "lambda layer whose function returns numpy",
+        lambda: mgl.Lambda(np.tanh, name="np_tanh")(np.ones((2, 3))),
+        TypeError,
+        ("Lambda layer 'np_tanh'", "must return Tensors", "ndarray"),
+    ),
+    Case(
+        "lambda layer given a function that is not callable",
+        lambda: mgl.Lambda("tanh", name="lam"),
+        TypeError,
+        ("Lambda layer 'lam'", "must be callable", "'tanh'"),
     ),
 ]

@@ -25,6 +25,16 @@ class _NoStateSize:
         return inputs, states
 
 
+class _PairCell(mgl.Layer):
+    """Takes a pair of sequences (a nested input): its step inputs are ``(a_t, b_t)``."""
+
+    state_size = 2
+
+    def call(self, inputs, states):
+        a, b = inputs
+        return a + b, [a + b]
+
+
 def _stateful_then(batch):
     layer = mgl.SimpleRNN(3, stateful=True, name="rnn")
     layer(X)
@@ -38,6 +48,18 @@ def _reset_with(shape):
 
 
 CASES = [
+    Case(
+        "nested input of sequences of different lengths",
+        lambda: mgl.RNN(_PairCell(), name="rnn")((np.ones((2, 3, 2)), np.ones((2, 4, 2)))),
+        ValueError,
+        ("'rnn'", "share the batch size", "[(2, 3, 2), (2, 4, 2)]"),
+    ),
+    Case(
+        "cell taking a pair of sequences given three",
+        lambda: mgl.RNN(_PairCell(name="pair_cell"), name="rnn")((np.ones((2, 3, 2)),) * 3),
+        ValueError,
+        ("'rnn'", "'pair_cell' (_PairCell)", "[(2, 2), (2, 2), (2, 2)]", "too many values"),
+    ),
     Case(
         "lstm given one initial state",
         lambda: mgl.LSTM(3, name="lstm")(X, initial_state=[np.zeros((2, 3))]),

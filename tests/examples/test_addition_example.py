@@ -38,4 +38,6 @@ def test_quick_run_learns(example, capsys):
     results = example.main(quick=True, epochs=2)
     assert "validation accuracy" in capsys.readouterr().out
     first, last = results["val_accuracy"]
-    assert last > first > 0.3  # above the share of the most common character
+    assert (
+        last > first and last > 0.35
+    )  # above the share of the most common character, a space: 0.30

@@ -51,6 +51,41 @@ MODELS = {
         lambda L, I: [I((7, 3)), L.RNN([L.LSTMCell(4), L.GRUCell(3)]), L.Dense(2)],
         _features,
     ),
+    "conv_pooling": (
+        lambda L, I: [
+            I((7, 3)),
+            L.Conv1D(4, 3, padding="causal", activation="relu"),
+            L.MaxPooling1D(2, padding="same"),
+            L.Conv1D(3, 2, dilation_rate=2, padding="same"),
+            L.AveragePooling1D(2, strides=1),
+            L.GlobalMaxPooling1D(),
+            L.Dense(2),
+        ],
+        _features,
+    ),
+    "normalization": (
+        lambda L, I: [
+            I((7, 3)),
+            L.Conv1D(4, 2, padding="same", groups=1),
+            L.BatchNormalization(),
+            L.SpatialDropout1D(0.2),
+            L.LayerNormalization(),
+            L.Conv1D(2, 3, strides=2),
+            L.GlobalAveragePooling1D(keepdims=True),
+            L.Dense(2),
+        ],
+        _features,
+    ),
+    "embedding_batch_norm_masked_average": (
+        lambda L, I: [
+            I((7,), "int32"),
+            L.Embedding(20, 5, mask_zero=True),
+            L.BatchNormalization(center=False),
+            L.GlobalAveragePooling1D(),
+            L.Dense(2),
+        ],
+        _ids,
+    ),
     **{
         f"bidirectional_{mode}": (
             lambda L, I, mode=mode: [

@@ -1,6 +1,7 @@
 """Recurrent layers. Reading order: ``base.py`` (``RNN`` and the cell protocol), ``loop.py``
-(the time loop), ``protocol.py`` (state_size helpers), ``stacked.py``, ``bidirectional.py``,
-then ``fused.py`` (when a built-in cell runs its recurrence over the whole sequence as one op)."""
+(the time loop), ``protocol.py`` (state_size helpers), ``nested.py`` (nested inputs and
+outputs), ``stacked.py``, ``bidirectional.py``, then ``fused.py`` (when a built-in cell runs its
+recurrence over the whole sequence as one op)."""
 
 from minigrad_layers.layers.rnn.base import RNN
 from minigrad_layers.layers.rnn.bidirectional import Bidirectional

@@ -5,22 +5,36 @@ Read :class:`RNN`'s docstring for the cell protocol, then ``loop.py`` for the ti
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 import minigrad as mg
-from minigrad.nest import flatten
+from minigrad.nest import flatten, is_nested, pack_sequence_as
+from minigrad_layers.engine.functional import is_shape
 from minigrad_layers.engine.input_spec import InputSpec
 from minigrad_layers.engine.layer import Layer, _as_tensors, checked_mask
 from minigrad_layers.engine.masks import get_keras_mask
 from minigrad_layers.layers.rnn import fused, loop, segments
+from minigrad_layers.layers.rnn.nested import (
+    batch_and_steps,
+    explained_cell_errors,
+    flatten_shapes,
+    map_shapes,
+    one_mask,
+    shapes_match,
+    skeleton,
+)
 from minigrad_layers.layers.rnn.protocol import (
     build_cell,
     call_accepts,
+    cell_name,
     check_cell,
     clone_cell,
     initial_states,
     is_multiple_state,
-    output_shape,
+    output_shapes,
+    pack_outputs,
     pack_states,
     reset_dropout_masks,
     state_shapes,
@@ -55,7 +69,9 @@ class RNN(Layer):
 
     * ``call(inputs_at_t, states_at_t, [training=...], [constants=...])`` returns
       ``(output_at_t, new_states)``. ``inputs_at_t`` is one time step, ``(batch,) +
-      input_shape[2:]`` (so a 4-D input ``(batch, time, a, b)`` gives steps ``(batch, a, b)``).
+      input_shape[2:]`` (so a 4-D input ``(batch, time, a, b)`` gives steps ``(batch, a, b)``);
+      for a nested input (a list, tuple or dict of sequences, see ``nested.py``) the same
+      structure of steps, and ``build`` gets the structure of step shapes.
       ``states_at_t`` is always a list: ``[h]`` for a single state, else one entry per element of
       ``state_size`` (a nested list for an element that is itself a list/tuple). ``new_states``
       comes back in the same nesting (a bare Tensor is fine for a single state). ``training`` is
@@ -67,6 +83,9 @@ class RNN(Layer):
       list/tuple of those, possibly nested (several states, in that order). As in Keras, a plain
       tuple of ints means several flat states, never one multi-dimensional state.
     * ``output_size`` (optional): an int or ``TensorShape``; when absent, the first state's size.
+      A cell that returns several outputs (a list, tuple or dict of Tensors) declares them by a
+      nested ``output_size`` (``[TensorShape([u1]), TensorShape([u2, u3])]``); the layer then
+      returns (the sequences of) that structure.
     * ``get_initial_state(inputs=None, batch_size=None, dtype=None)`` (optional): the states to
       start from when none are given; zeros otherwise.
     * ``reset_dropout_mask()`` / ``reset_recurrent_dropout_mask()`` (optional): called at the
@@ -91,7 +110,8 @@ class RNN(Layer):
     see ``segments.py``; the same numbers; not with ``truncate_gradient``, nor with dropout while
     training; an attached ``step_observer`` sees the plain loop), plus the Layer arguments.
 
-    Call: ``rnn(inputs, mask=None, training=None, initial_state=None, constants=None)``.
+    Call: ``rnn(inputs, mask=None, training=None, initial_state=None, constants=None)``;
+    ``inputs`` is a Tensor or a nested structure of them (``nested.py``).
 
     * Returns the output, or with ``return_state`` the list ``[output, *states]`` where the
       states are nested as ``states_at_t`` above; for stacked cells one entry per cell, in cell
@@ -101,9 +121,10 @@ class RNN(Layer):
       input Tensor's attached mask (``get_keras_mask``) when not given. The cell still runs at a
       masked step, but its result is discarded: the states keep their previous values and the
       output repeats the previous step's output ("before the first step" it is zeros, not the
-      initial state); with ``zero_output_for_mask`` the output is zeros, also the single
-      returned output of a row whose last step is masked. ``go_backwards`` reverses the mask
-      with the input.
+      initial state; every output of a nested output alike); with ``zero_output_for_mask``
+      the output is zeros, also the single returned output of a row whose last step is masked.
+      ``go_backwards`` reverses the mask with the input. The sequences of a nested input share
+      one mask: the masks attached to them (or given as a list) must agree where given.
     * Every step runs inside ``mg.name_scope(f"{name}/t{t}")``, t in processing order.
 
     Attribute ``step_observer``: None, or a ``loop.StepObserver`` that sees every step of this
@@ -174,6 +195,7 @@ class RNN(Layer):
         self._kept_states = None  # stateful: flat list of Tensors (never weights)
         self.step_observer = None  # a loop.StepObserver, attached by inspection tools
         self.stateful_batch_size = None
+        self._built_steps = None  # skeleton of the step shapes (after batch) built on
         if self.stateful and self._batch_input_shape is not None:  # batch_input_shape=...
             self.stateful_batch_size = self._batch_input_shape[self._axes()[0]]
 
@@ -182,52 +204,94 @@ class RNN(Layer):
         """(batch axis, time axis) of the input."""
         return (1, 0) if self.time_major else (0, 1)
 
-    def _check_input_shape(self, shape: tuple) -> None:
+    def _check_input_shape(self, shape: tuple, index: int = 0) -> None:
         if len(shape) < 3:
             layout = "(time, batch, features)" if self.time_major else "(batch, time, features)"
             raise ValueError(
-                f"Input 0 of layer {self.name!r} is incompatible with the layer: expected "
+                f"Input {index} of layer {self.name!r} is incompatible with the layer: expected "
                 f"ndim >= 3 {layout}, found ndim={len(shape)}. Full shape received: "
                 f"{tuple(shape)}"
             )
         if self.unroll and shape[self._axes()[1]] is None:
             raise ValueError(_UNROLL_UNKNOWN_TIME)
 
+    def _batch_and_steps(self, input_shape) -> tuple:
+        """Check the input shape (or the structure of shapes of a nested input) and return the
+        batch size and the number of steps (``None`` when unknown)."""
+        if is_shape(input_shape):
+            shape = tuple(input_shape)
+            self._check_input_shape(shape)
+            batch_axis, time_axis = self._axes()
+            return shape[batch_axis], shape[time_axis]
+        shapes = flatten_shapes(input_shape)
+        if not shapes:
+            raise ValueError(f"Layer {self.name!r} received an empty structure of inputs")
+        for index, shape in enumerate(shapes):
+            self._check_input_shape(shape, index)
+        self._check_structure(input_shape)
+        return batch_and_steps(shapes, self._axes(), self.name, input_shape)
+
+    def _check_structure(self, input_shape) -> None:
+        """The nesting and step shapes of an input against those the layer was built on."""
+        found = map_shapes(lambda s: s[2:], skeleton(input_shape))
+        if self._built_steps is None or shapes_match(self._built_steps, found):
+            return
+        raise ValueError(
+            f"Layer {self.name!r} with cell {cell_name(self.cell)} was built for inputs nested "
+            f"as {self._built_steps} (the step shapes after batch and time), but received inputs "
+            f"nested as {found} (full shapes {skeleton(input_shape)})"
+        )
+
+    def _cell_errors(self, nested_input: bool, what: str):
+        """Where structures are involved (a nested input or output), the cell's errors become
+        a ValueError naming the layer, the cell and ``what`` it received (``nested.py``)."""
+        if nested_input or is_nested(getattr(self.cell, "output_size", None)):
+            return explained_cell_errors(self.name, cell_name(self.cell), what)
+        return contextlib.nullcontext()
+
     def build(self, input_shape) -> None:
-        """Build the cell on the step input shape ``(batch,) + input_shape[2:]``; later calls
-        must have the same step shape (any batch and length: ``input_spec``)."""
-        shape = tuple(input_shape)
-        self._check_input_shape(shape)
-        self.input_spec = InputSpec(shape=(None, None, *shape[2:]))
-        batch = shape[self._axes()[0]]
+        """Build the cell on the step input shape ``(batch,) + input_shape[2:]`` (a structure
+        of them for a nested input); later calls must have the same step shapes (any batch and
+        length: ``input_spec``, or for a nested input the structure recorded here)."""
+        batch, _ = self._batch_and_steps(input_shape)
+        if is_shape(input_shape):
+            self.input_spec = InputSpec(shape=(None, None, *tuple(input_shape)[2:]))
+        step_shapes = map_shapes(lambda s: (batch, *s[2:]), input_shape)
         if self.stateful and self.stateful_batch_size is None and batch is not None:
             self.stateful_batch_size = batch
-        build_cell(self.cell, (batch, *shape[2:]))
+        with self._cell_errors(
+            not is_shape(input_shape), f"while building on the step shapes {step_shapes}"
+        ):
+            build_cell(self.cell, step_shapes)
+        self._built_steps = map_shapes(lambda s: s[2:], skeleton(input_shape))
         self.built = True
 
     def compute_output_shape(self, input_shape):
-        """The output shape(s), nested like the call's return value (``None`` = unknown)."""
-        shape = tuple(input_shape)
-        self._check_input_shape(shape)
-        batch_axis, time_axis = self._axes()
-        batch, steps = shape[batch_axis], shape[time_axis]
-        out = output_shape(self.cell) or (None,)
-        if not self.return_sequences:
-            output = (batch, *out)
-        elif self.time_major:
-            output = (steps, batch, *out)
-        else:
-            output = (batch, steps, *out)
+        """The output shape(s), nested like the call's return value (``None`` = unknown): a
+        nested ``output_size`` gives a list (or dict) of output shapes."""
+        batch, steps = self._batch_and_steps(input_shape)
+
+        def shape_of_output(out: tuple) -> tuple:
+            if not self.return_sequences:
+                return (batch, *out)
+            return (steps, batch, *out) if self.time_major else (batch, steps, *out)
+
+        outputs = [shape_of_output(out) for out in output_shapes(self.cell) or [(None,)]]
+        output = pack_outputs(self.cell, outputs)
         if not self.return_state:
             return output
         states = [(batch, *s) for s in state_shapes(self.cell.state_size)]
         return [output, *pack_states(self.cell.state_size, states)]
 
     def compute_mask(self, inputs, mask=None):
-        """The input mask for a returned sequence, else None; ``None`` for every state."""
-        if isinstance(mask, list):
-            mask = mask[0]
+        """The input mask for a returned sequence (for each of a nested output), else None;
+        ``None`` for every state."""
+        if isinstance(mask, list | tuple):  # one per input: they agree (checked by the call)
+            mask = one_mask(flatten(mask), self.name)
         output_mask = mask if self.return_sequences else None
+        size = getattr(self.cell, "output_size", None)
+        if is_nested(size):
+            output_mask = pack_sequence_as(size, [output_mask] * len(flatten(size)))
         if self.return_state:
             return [output_mask] + [None] * len(self.states)
         return output_mask
@@ -250,8 +314,8 @@ class RNN(Layer):
     def get_initial_state(self, inputs) -> list:
         """The states a call on ``inputs`` starts from when no ``initial_state`` is given (the
         cell's ``get_initial_state``, else zeros), nested like ``initial_state``."""
-        inputs = inputs if isinstance(inputs, mg.Tensor) else mg.tensor(inputs)
-        batch = inputs.shape[self._axes()[0]]
+        first = flatten(_as_tensors(inputs, None))[0]  # a nested input: its first sequence
+        batch = first.shape[self._axes()[0]]
         return self._pack(initial_states(self.cell, batch, self.dtype))
 
     def reset_states(self, states=None) -> None:
@@ -296,14 +360,14 @@ class RNN(Layer):
         if len(values) != len(shapes):
             raise ValueError(
                 f"Layer {self.name} has {len(shapes)} states but was passed {len(values)} "
-                f"initial states (cell.state_size={size!r})."
+                f"initial states (cell {cell_name(self.cell)}, state_size={size!r})."
             )
         expected = self._pack(shapes)
         if not _same_nesting(given, expected):
             raise ValueError(
                 f"Layer {self.name}: initial_state must be nested like the states, one entry per "
                 f"cell, a list for a cell with several states: expected {expected}; received "
-                f"{_shapes_of(given)}."
+                f"{_shapes_of(given)} (cell {cell_name(self.cell)}, state_size={size!r})."
             )
         states = [_as_tensors(v, self.dtype) for v in values]
         states = [s if s.dtype == self.dtype else mg.cast(s, self.dtype) for s in states]  # ints
@@ -319,13 +383,12 @@ class RNN(Layer):
     # -- the call ----------------------------------------------------------------------------
     def _standardize_mask(self, mask, batch: int, steps: int) -> np.ndarray | None:
         """The mask as a ``(batch, time)`` bool array, or None when it keeps every step."""
+        mask = checked_mask(mask, self.name)
+        if isinstance(mask, list):  # one per sequence of a nested input: they must agree
+            mask = one_mask(flatten(mask), self.name)
         if mask is None:
             return None
-        if isinstance(mask, list | tuple):  # masks of [inputs, *initial_states]: the first
-            mask = mask[0]
-            if mask is None:
-                return None
-        array = checked_mask(mask, self.name).numpy()
+        array = mask.numpy()
         if array.shape != (batch, steps):
             raise ValueError(
                 f"Layer {self.name!r}: the mask must have shape (batch, timesteps) = "
@@ -345,60 +408,101 @@ class RNN(Layer):
                 f"- Received batch size: {batch}"
             )
 
-    def _step_function(self, step_kwargs: dict):
-        """``(x_t, flat_states) -> (y_t, flat_new_states)`` around ``cell.call``."""
+    def _step_function(self, step_kwargs: dict, nested_input: bool):
+        """``(x_t, flat_states) -> (y_t, flat_new_states)`` around ``cell.call``; ``x_t`` and
+        ``y_t`` may be structures. The first step's results are checked (and, where structures
+        are involved, the cell's errors in it explained: ``_cell_errors``)."""
         cell_call = self.cell.call
         size = self.cell.state_size
-        count = self._num_states()
         single = not is_multiple_state(size)
+
+        def call_cell(x_t, states):
+            return cell_call(x_t, states if single else pack_states(size, states), **step_kwargs)
 
         first = [True]
 
         def step(x_t, states):
-            output, new_states = cell_call(
-                x_t, states if single else pack_states(size, states), **step_kwargs
-            )
-            new_states = [new_states] if isinstance(new_states, mg.Tensor) else flatten(new_states)
-            if len(new_states) != count:
-                raise ValueError(
-                    f"The cell {_cell_name(self.cell)} of layer {self.name!r} returned "
-                    f"{len(new_states)} states, but its state_size {size!r} has {count}"
-                )
             if first[0]:  # the shapes cannot change from step to step: check them once
                 first[0] = False
-                self._check_step_results(x_t.shape[0], output, new_states)
-            return output, new_states
+                what = (
+                    f"on the step inputs {skeleton(x_t)} with states {skeleton(self._pack(states))}"
+                )
+                with self._cell_errors(nested_input, what):
+                    output, new_states = call_cell(x_t, states)
+                new_states = self._check_step_results(x_t, output, new_states)
+                return output, new_states
+            output, new_states = call_cell(x_t, states)
+            if isinstance(new_states, mg.Tensor):
+                return output, [new_states]
+            return output, flatten(new_states)
 
         return step
 
-    def _check_step_results(self, batch: int, output, new_states: list) -> None:
-        """The first step's results against ``cell.state_size`` (and ``output_size``)."""
-        cell = _cell_name(self.cell)
-        expected = [(batch, *s) for s in state_shapes(self.cell.state_size)]
-        for i, (state, shape) in enumerate(zip(new_states, expected, strict=True)):
+    def _check_step_results(self, x_t, output, new_states) -> list:
+        """The first step's results against ``cell.state_size`` (and ``output_size``); return
+        the new states flat."""
+        cell = cell_name(self.cell)
+        batch = flatten(x_t)[0].shape[0]
+        size = self.cell.state_size
+        flat_states = [new_states] if isinstance(new_states, mg.Tensor) else flatten(new_states)
+        expected = [(batch, *s) for s in state_shapes(size)]
+        if len(flat_states) != len(expected):
+            raise ValueError(
+                f"The cell {cell} of layer {self.name!r} returned {len(flat_states)} states, but "
+                f"its state_size {size!r} has {len(expected)}"
+            )
+        for i, (state, shape) in enumerate(zip(flat_states, expected, strict=True)):
             found = tuple(np.shape(state))
             if found != shape:
                 raise ValueError(
                     f"The cell {cell} of layer {self.name!r} returned state {i} of shape "
-                    f"{found}, expected {shape} from its state_size {self.cell.state_size!r}"
+                    f"{found}, expected {shape} from its state_size {size!r}"
                 )
         output_size = getattr(self.cell, "output_size", None)
-        if output_size is not None and tuple(np.shape(output)) != (batch, *output_shape(self.cell)):
+        found = [tuple(np.shape(y)) for y in flatten(output)]
+        if output_size is None:
+            if is_nested(output):
+                raise ValueError(
+                    f"The cell {cell} of layer {self.name!r} returned several outputs of shapes "
+                    f"{found}: a cell with several outputs declares them in a nested "
+                    "`output_size` (e.g. [TensorShape([u1]), TensorShape([u2, u3])])"
+                )
+            return flat_states
+        wanted = [(batch, *s) for s in output_shapes(self.cell)]
+        if found != wanted:
+            shown = skeleton(output) if is_nested(output) else found[0]
+            expected_shown = pack_outputs(self.cell, wanted)
             raise ValueError(
-                f"The cell {cell} of layer {self.name!r} returned an output of shape "
-                f"{tuple(np.shape(output))}, expected {(batch, *output_shape(self.cell))} from "
-                f"its output_size {output_size!r}"
+                f"The cell {cell} of layer {self.name!r} returned an output of shape {shown}, "
+                f"expected {expected_shown} from its output_size {output_size!r}"
             )
+        return flat_states
+
+    def _standardize_inputs(self, inputs):
+        """``(inputs, nested, flat)``: the input as Tensors (one, or a structure of them),
+        whether it is a structure, and its sequences flat (``mg.nest.flatten`` order)."""
+        inputs = _as_tensors(inputs, None)
+        nested = is_nested(inputs)
+        flat = flatten(inputs)
+        if nested:
+            bad = [x for x in flat if not isinstance(x, mg.Tensor)]
+            if bad:
+                raise TypeError(
+                    f"Layer {self.name!r}: a nested input holds Tensors (or arrays), received "
+                    f"{type(bad[0]).__name__} in {skeleton(inputs)}"
+                )
+        return inputs, nested, flat
 
     def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
-        inputs = inputs if isinstance(inputs, mg.Tensor) else mg.tensor(inputs)
-        self._check_input_shape(inputs.shape)
-        if mask is None:
-            mask = get_keras_mask(inputs)
-        batch_axis, time_axis = self._axes()
-        batch, steps = inputs.shape[batch_axis], inputs.shape[time_axis]
+        inputs, nested_input, flat_inputs = self._standardize_inputs(inputs)
+        shapes = skeleton(inputs) if nested_input else tuple(inputs.shape)
+        batch, steps = self._batch_and_steps(shapes)
+        if not nested_input:
+            self._check_structure(shapes)
         if steps == 0:
-            raise ValueError(f"{self.name}: the input has no time steps (shape {inputs.shape})")
+            raise ValueError(f"{self.name}: the input has no time steps (shape {shapes})")
+        if mask is None:
+            mask = [get_keras_mask(x) for x in flat_inputs]
         mask = self._standardize_mask(mask, batch, steps)
         if self.stateful:
             self._check_stateful_batch(batch)
@@ -440,7 +544,7 @@ class RNN(Layer):
             def run(x, states, mask):
                 return fused.scan(self.cell, x, states, training=training, **options, mask=mask)
         else:
-            step = self._step_function(step_kwargs)
+            step = self._step_function(step_kwargs, nested_input)
 
             def run(x, states, mask):
                 return loop.scan(step, x, states, observer=self.step_observer, **options, mask=mask)
@@ -530,13 +634,6 @@ def _check_checkpoint_every(checkpoint_every, truncate_gradient) -> None:
             f"checkpoint_every={checkpoint_every} and truncate_gradient={truncate_gradient} "
             "cannot be combined: truncate the gradient or recompute segments, not both"
         )
-
-
-def _cell_name(cell) -> str:
-    """How messages name a cell: ``'lstm_cell'`` (LSTMCell) for a Layer, else its class."""
-    name = getattr(cell, "name", None)
-    kind = type(cell).__name__
-    return f"{name!r} ({kind})" if isinstance(name, str) else kind
 
 
 def _same_nesting(given, expected) -> bool:

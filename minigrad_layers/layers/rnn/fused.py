@@ -17,7 +17,8 @@ kernels:
   ``recurrent_activation`` sigmoid (the defaults);
 * no recurrent dropout is in effect (not training, or ``recurrent_dropout=0``; input dropout is
   fine), and no ``constants``;
-* steps are vectors: the input is ``(batch, time, features)``.
+* steps are vectors: the input is one Tensor ``(batch, time, features)`` (a nested input, see
+  ``nested.py``, always runs the per-step loop).
 
 Masks, ``go_backwards``, ``time_major``, ``zero_output_for_mask``, ``truncate_gradient``,
 initial and stateful states, ``return_sequences`` and ``return_state`` all work on it.
@@ -73,7 +74,7 @@ def applies(layer, inputs: mg.Tensor, training, constants) -> bool:
     fused = _FUSED.get(type(cell))
     if layer.unroll or layer.step_observer is not None or constants is not None:
         return False
-    if fused is None or inputs.ndim != 3:
+    if fused is None or not isinstance(inputs, mg.Tensor) or inputs.ndim != 3:
         return False
     if any(getattr(cell, name) not in allowed for name, allowed in fused.fuses.items()):
         return False

@@ -11,13 +11,15 @@ and override one hook or both); it sees every step and may route the carried sta
 of its own. Both hooks run inside the step's name scope:
 
 * ``enter_step(t, x_t, states, keep)``, first thing in the step: ``t`` the processing step,
-  ``x_t`` the step input ``(B, ...)`` (the input at position ``T-1-t`` under ``go_backwards``),
+  ``x_t`` the step input ``(B, ...)`` (the input at position ``T-1-t`` under ``go_backwards``;
+  a structure of them for a nested input),
   ``states`` the flat carried states the step starts from (the very Tensors the previous step
   left, before any truncation cut), ``keep`` the ``(B,)`` bool step mask, or None without a mask.
 * ``leave_step(t, states, output, cell_states) -> (states, output)``, after the cell ran and the
   states were masked, before the output is masked: ``states`` the carried states after the step,
-  ``output`` the step's output as the cell returned it, ``cell_states`` the new states as the cell
-  returned them (before masking; the built-in cells return their output as one of them). The
+  ``output`` the step's output as the cell returned it (a structure for several outputs),
+  ``cell_states`` the new states as the cell returned them (before masking; the built-in cells
+  return their output as one of them). The
   returned states are carried on and the returned output is masked and used as ``y_t``; they must
   hold the same values (e.g. ``mg.identity`` copies, whose gradients a tape then reports; ops an
   observer adds for the states go in the sub-scope :data:`STATES_SCOPE`, ``f"{name}/t{t}/states"``).
@@ -41,6 +43,7 @@ from collections.abc import Callable
 import numpy as np
 
 import minigrad as mg
+from minigrad.nest import flatten, pack_sequence_as
 
 STATES_SCOPE = "states"  # the sub-scope of a step where an observer may expose its states
 
@@ -81,13 +84,17 @@ def scan(
 ):
     """Run ``step`` over the time axis of ``inputs``; return ``(last_output, sequence, states)``.
 
-    ``inputs`` is ``(B, T, ...)`` (``(T, B, ...)`` when ``time_major``), ``states`` a flat list
-    of Tensors, ``mask`` None or a ``(B, T)`` bool array (True = keep), ``step(x_t, states)``
-    returns ``(y_t, new_states)`` with ``new_states`` flat. ``sequence`` is the step outputs
-    stacked on the time axis in processing order, or None unless ``return_sequences``.
-    ``observer`` (a :class:`StepObserver`) sees every step.
+    ``inputs`` is ``(B, T, ...)`` (``(T, B, ...)`` when ``time_major``), or a nested structure
+    (lists, tuples, dicts) of such Tensors sharing B and T, ``states`` a flat list of Tensors,
+    ``mask`` None or a ``(B, T)`` bool array (True = keep), ``step(x_t, states)`` returns
+    ``(y_t, new_states)`` with ``new_states`` flat. ``x_t`` has the nesting of ``inputs``, and
+    ``y_t`` may be nested: every leaf is masked alike, and ``last_output`` and ``sequence`` have
+    the nesting of ``y_t``. ``sequence`` is the step outputs stacked on the time axis in
+    processing order, or None unless ``return_sequences``. ``observer`` (a
+    :class:`StepObserver`) sees every step.
 
-    In plain Python, without the name scopes (``observer`` defaults to one that changes nothing)::
+    In plain Python for one input and one output, without the name scopes (``observer``
+    defaults to one that changes nothing)::
 
         order = reversed(range(T)) if go_backwards else range(T)
         prev_y, ys = 0, []                              # the output "before the first step" is 0
@@ -109,22 +116,25 @@ def scan(
         return ys[-1], stack(ys, time axis) if return_sequences else None, states
     """
     time_axis = 0 if time_major else 1
-    steps = inputs.shape[time_axis]
+    flat_inputs = flatten(inputs)
+    steps = flat_inputs[0].shape[time_axis]
     if steps == 0:
-        raise ValueError(f"{name}: the input has no time steps (shape {inputs.shape})")
+        raise ValueError(f"{name}: the input has no time steps (shape {flat_inputs[0].shape})")
     observer = _UNOBSERVED if observer is None else observer
-    step_inputs = mg.unstack(inputs, axis=time_axis)  # T tensors (B, ...): one record, whose
-    # backward is one stack (a per-step x[:, i] would scatter into a full-size zero array each)
+    # T tensors (B, ...) per sequence: one record each, whose backward is one stack (a per-step
+    # x[:, i] would scatter into a full-size zero array each)
+    unstacked = [mg.unstack(x, axis=time_axis) for x in flat_inputs]
+    step_inputs = [pack_sequence_as(inputs, [u[i] for u in unstacked]) for i in range(steps)]
     order = range(steps - 1, -1, -1) if go_backwards else range(steps)
-    outputs = []
-    prev_y = None  # None stands for the zeros "before the first step"
+    outputs = []  # per step: the flat outputs, (B, 1, ...) or (1, B, ...)
+    prev_ys = None  # None stands for the zeros "before the first step"
     for t, i in enumerate(order):
         keep = None if mask is None else mask[:, i]  # (B,)
         with mg.name_scope(step_scope(name, t)):
             observer.enter_step(t, step_inputs[i], states, keep)
             if truncate_gradient is not None and t > 0 and t % truncate_gradient == 0:
                 states = [mg.stop_gradient(s) for s in states]
-                prev_y = None if prev_y is None else mg.stop_gradient(prev_y)
+                prev_ys = None if prev_ys is None else [mg.stop_gradient(y) for y in prev_ys]
             y, new_states = step(step_inputs[i], states)
             if keep is not None:
                 states = [
@@ -134,14 +144,25 @@ def scan(
             else:
                 states = new_states
             states, y = observer.leave_step(t, states, y, new_states)
+            flat_ys = flatten(y)
             if keep is not None:
-                hidden = 0.0 if zero_output_for_mask or prev_y is None else prev_y
-                y = mg.where(_expand(keep, y.ndim), y, hidden)
-            prev_y = y
+                hidden = prev_ys
+                if zero_output_for_mask or prev_ys is None:
+                    hidden = [0.0] * len(flat_ys)
+                flat_ys = [
+                    mg.where(_expand(keep, y_leaf.ndim), y_leaf, h)
+                    for y_leaf, h in zip(flat_ys, hidden, strict=True)
+                ]
+            prev_ys = flat_ys
             if return_sequences:
-                outputs.append(mg.expand_dims(y, time_axis))
-    sequence = mg.concat(outputs, axis=time_axis) if return_sequences else None
-    return y, sequence, states
+                outputs.append([mg.expand_dims(y_leaf, time_axis) for y_leaf in flat_ys])
+    last_output = pack_sequence_as(y, flat_ys)
+    sequence = None
+    if return_sequences:
+        sequence = pack_sequence_as(
+            y, [mg.concat(list(leaf), axis=time_axis) for leaf in zip(*outputs, strict=True)]
+        )
+    return last_output, sequence, states
 
 
 def _expand(keep: np.ndarray, ndim: int) -> mg.Tensor:

@@ -9,6 +9,9 @@ packed into the user-facing nesting only to call a cell and to return them:
 * ``state_size=(3, [4, 4], 2)`` -> flat ``[a, b, c, d]``, packed ``[a, [b, c], d]``
   (stacked cells: one entry per cell, a list for a cell with a list/tuple ``state_size``)
 
+A cell's ``output_size`` is one int or ``TensorShape``, or a nested list/tuple/dict of them for a
+cell with several outputs (:func:`output_shapes`, :func:`pack_outputs`).
+
 >>> from minigrad_layers.engine.tensor_shape import TensorShape
 >>> state_shapes((3, [4, TensorShape((2, 5))]))
 [(3,), (4,), (2, 5)]
@@ -25,7 +28,7 @@ import inspect
 import numpy as np
 
 import minigrad as mg
-from minigrad.nest import flatten
+from minigrad.nest import flatten, is_nested, pack_sequence_as
 from minigrad_layers.engine.layer import Layer
 from minigrad_layers.engine.tensor_shape import TensorShape
 
@@ -78,13 +81,42 @@ def pack_states(state_size, flat: list) -> list:
 
 
 def output_shape(cell) -> tuple[int, ...] | None:
-    """Per-sample output shape: ``cell.output_size`` when set, else the first state's shape
-    (None when the cell has neither)."""
+    """Per-sample output shape of a cell with one output: ``cell.output_size`` when set, else the
+    first state's shape (None when the cell has neither)."""
     size = getattr(cell, "output_size", None)
+    if is_nested(size):
+        raise ValueError(
+            f"The cell {cell_name(cell)} has several outputs (output_size={size!r}), where one "
+            "output is needed (e.g. from a cell inside StackedRNNCells)"
+        )
     if size is not None:
         return size_to_shape(size)
     shapes = state_shapes(cell.state_size)
     return shapes[0] if shapes else None
+
+
+def output_shapes(cell) -> list[tuple[int, ...]]:
+    """Per-sample shapes of the flat outputs: one per leaf of a nested ``output_size`` (a list,
+    tuple or dict of ints and TensorShapes), else the one of :func:`output_shape` (``[]`` when
+    the cell has no output_size and no state)."""
+    size = getattr(cell, "output_size", None)
+    if is_nested(size):
+        return [size_to_shape(s) for s in flatten(size)]
+    shape = output_shape(cell)
+    return [] if shape is None else [shape]
+
+
+def pack_outputs(cell, flat: list):
+    """The flat outputs nested like a nested ``output_size``, else the one output itself."""
+    size = getattr(cell, "output_size", None)
+    return pack_sequence_as(size, flat) if is_nested(size) else flat[0]
+
+
+def cell_name(cell) -> str:
+    """How messages name a cell: ``'lstm_cell' (LSTMCell)`` for a Layer, else its class."""
+    name = getattr(cell, "name", None)
+    kind = type(cell).__name__
+    return f"{name!r} ({kind})" if isinstance(name, str) else kind
 
 
 def check_cell(cell, who: str = "The RNN cell") -> None:

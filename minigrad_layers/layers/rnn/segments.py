@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 import minigrad as mg
+from minigrad.nest import flatten, map_structure
 
 
 def scan(
@@ -40,17 +41,18 @@ def scan(
     """``(last_output, sequence, states)`` as one ``run`` over the whole sequence would give.
 
     ``run(x_segment, states, mask_segment)`` processes a segment (time axis as ``inputs``) and
-    returns ``(last_output, sequence_or_None, states)`` with the layer's semantics.
+    returns ``(last_output, sequence_or_None, states)`` with the layer's semantics. ``inputs``
+    may be a nested structure of sequences, and the outputs a structure of Tensors.
     """
     time_axis = 0 if time_major else 1
-    steps = inputs.shape[time_axis]
+    steps = flatten(inputs)[0].shape[time_axis]
     bounds = [(s, min(s + every, steps)) for s in range(0, steps, every)]
     if go_backwards:  # processing order starts at the end of the sequence
         bounds.reverse()
     seen = None if mask is None else np.zeros(mask.shape[0], bool)  # rows with an unmasked step
     last, pieces = None, []
     for start, stop in bounds:
-        x_segment = _slice(inputs, time_axis, start, stop)
+        x_segment = map_structure(lambda x, a=start, b=stop: _slice(x, time_axis, a, b), inputs)
         mask_segment = None if mask is None else mask[:, start:stop]
 
         def run_segment(x, carried, mask_segment=mask_segment):
@@ -71,26 +73,36 @@ def scan(
             seen = seen | mask_segment.any(axis=1)
         last = seg_last
         pieces.append(seg_sequence)
-    sequence = mg.concat(pieces, axis=time_axis) if return_sequences else None
+    sequence = None
+    if return_sequences:
+        sequence = map_structure(lambda *p: mg.concat(list(p), axis=time_axis), *pieces)
     return last, sequence, states
 
 
 def _carry_output(previous, seg_last, seg_sequence, mask_segment, seen, go_backwards, time_axis):
     """Where a row's steps in this segment are all masked so far but the row had an unmasked step
-    before the segment, the output is ``previous`` (the last output so far), not zeros."""
+    before the segment, the output is ``previous`` (the last output so far), not zeros. The
+    outputs may be structures: every leaf is carried alike."""
     in_order = mask_segment[:, ::-1] if go_backwards else mask_segment  # processing order
     seen_in_segment = np.logical_or.accumulate(in_order, axis=1)  # (B, k)
     carry = ~seen_in_segment & seen[:, None]
     if not carry.any():
         return seg_last, seg_sequence
-    last_carry = carry[:, -1].reshape((-1,) + (1,) * (seg_last.ndim - 1))
-    seg_last = mg.where(mg.Tensor(last_carry), previous, seg_last)
-    if seg_sequence is not None:
-        steps_carry = carry if time_axis == 1 else carry.T  # like the sequence's leading axes
-        steps_carry = steps_carry.reshape(steps_carry.shape + (1,) * (seg_sequence.ndim - 2))
-        seg_sequence = mg.where(
-            mg.Tensor(steps_carry), mg.expand_dims(previous, time_axis), seg_sequence
+    steps_carry = carry if time_axis == 1 else carry.T  # like the sequence's leading axes
+
+    def last_leaf(before, last):
+        last_carry = carry[:, -1].reshape((-1,) + (1,) * (last.ndim - 1))
+        return mg.where(mg.Tensor(last_carry), before, last)
+
+    def sequence_leaf(before, sequence):
+        shape = steps_carry.shape + (1,) * (sequence.ndim - 2)
+        return mg.where(
+            mg.Tensor(steps_carry.reshape(shape)), mg.expand_dims(before, time_axis), sequence
         )
+
+    seg_last = map_structure(last_leaf, previous, seg_last)
+    if seg_sequence is not None:
+        seg_sequence = map_structure(sequence_leaf, previous, seg_sequence)
     return seg_last, seg_sequence
 
 

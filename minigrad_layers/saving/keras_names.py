@@ -1,0 +1,119 @@
+"""The one table from minigrad_layers' built-in classes and functions to their Keras 3 names.
+
+A config names a built-in by Keras 3's public path, so that Keras reads our files and we read
+Keras'::
+
+    Dense                  -> module "keras.layers",       class_name "Dense"
+    GlorotUniform          -> module "keras.initializers", class_name "GlorotUniform"
+    Adam                   -> module "keras.optimizers",   class_name "Adam"
+    losses.mean_squared_error -> module "keras.losses", class_name "function",
+                              config "mean_squared_error"
+    Sequential             -> module "keras",              class_name "Sequential"
+    a functional Model     -> module "keras.src.models.functional", class_name "Functional"
+
+Every class exported by ``mgl.layers`` is a ``keras.layers`` class of the same name (so a layer
+added there is covered). Reading, a module under ``keras.`` that is not in the table (a private
+path such as ``keras.src.layers.rnn.lstm``) is matched by the class name alone.
+
+>>> import minigrad_layers as mgl
+>>> keras_name(mgl.LSTM), keras_name(mgl.initializers.Orthogonal)
+(('keras.layers', 'LSTM'), ('keras.initializers', 'Orthogonal'))
+>>> builtin("keras.optimizers", "Adam") is mgl.optimizers.Adam
+True
+"""
+
+from __future__ import annotations
+
+import functools
+
+__all__ = ["FUNCTIONAL", "builtin", "keras_name"]
+
+FUNCTIONAL = ("keras.src.models.functional", "Functional")
+
+
+def _public_classes(module, base) -> dict:
+    return {
+        name: obj
+        for name, obj in vars(module).items()
+        if not name.startswith("_")
+        and isinstance(obj, type)
+        and issubclass(obj, base)
+        and obj.__module__ == module.__name__
+    }
+
+
+@functools.cache
+def _table() -> dict[tuple[str, str], object]:
+    """``(module, name) -> class or function`` (built on first use: it imports the package)."""
+    from minigrad_layers import activations, constraints, initializers, layers, regularizers
+    from minigrad_layers.engine.model import Model, Sequential
+    from minigrad_layers.training import losses, metrics, optimizers
+
+    table: dict[tuple[str, str], object] = {("keras", "Sequential"): Sequential}
+    table[FUNCTIONAL] = Model
+    table["keras", "Model"] = Model
+    for name in layers.__all__:
+        if isinstance(getattr(layers, name), type):
+            table["keras.layers", name] = getattr(layers, name)
+    groups = [
+        ("keras.initializers", initializers, initializers.Initializer),
+        ("keras.regularizers", regularizers, regularizers.Regularizer),
+        ("keras.constraints", constraints, constraints.Constraint),
+        ("keras.optimizers", optimizers, optimizers.Optimizer),
+        ("keras.losses", losses, losses.Loss),
+        ("keras.metrics", metrics, metrics.Metric),
+    ]
+    for keras_module, module, base in groups:
+        for name, cls in _public_classes(module, base).items():
+            table[keras_module, name] = cls
+    functions = [
+        ("keras.activations", list(activations._BY_NAME.values())),
+        (
+            "keras.losses",
+            [
+                losses.mean_squared_error,
+                losses.mean_absolute_error,
+                losses.binary_crossentropy,
+                losses.categorical_crossentropy,
+                losses.sparse_categorical_crossentropy,
+            ],
+        ),
+        ("keras.metrics", [fn for fn, _ in metrics._BY_NAME.values()]),
+    ]
+    for keras_module, fns in functions:
+        for fn in fns:
+            table[keras_module, fn.__name__] = fn
+    return table
+
+
+@functools.cache
+def _reverse() -> dict[object, tuple[str, str]]:
+    reverse: dict[object, tuple[str, str]] = {}
+    for key, obj in _table().items():
+        reverse.setdefault(obj, key)  # Model: its functional name comes first
+    return reverse
+
+
+@functools.cache
+def _by_name() -> dict[str, object]:
+    by_name: dict[str, object] = {}
+    for (_, name), obj in _table().items():
+        by_name.setdefault(name, obj)
+    return by_name
+
+
+def keras_name(obj) -> tuple[str, str] | None:
+    """``(module, name)`` of a built-in class or function, ``None`` for anything else (a
+    subclass of a built-in is not a built-in)."""
+    try:
+        return _reverse().get(obj)
+    except TypeError:  # unhashable
+        return None
+
+
+def builtin(module: str | None, name: str):
+    """The built-in class or function Keras 3 calls ``module.name``, else ``None``."""
+    found = _table().get((module, name))
+    if found is None and (module is None or module == "keras" or module.startswith("keras.")):
+        found = _by_name().get(name)
+    return found
