@@ -17,7 +17,8 @@ carried from step t back to step t - 1 whenever ``t % truncate == 0``.
 
 Parallelism: the rows of a batch never interact, so each thread takes a run of rows (a multiple
 of 4, the matmul's row block) through the whole time loop: one fork-join per sequence, no
-barrier per step. ``threads`` is 1 for small sequences (see :func:`threads_for`).
+barrier per step. ``threads`` is 1 for small sequences (see :func:`threads_for`), and such a
+kernel runs while Numba's thread count is 1, on the calling thread alone (see :func:`_run`).
 
 The wrappers at the end hand the kernels C-contiguous arrays only (a weight in another layout is
 copied first): each kernel then compiles once per dtype, and its row loops vectorise.
@@ -421,10 +422,26 @@ def _threads(keep: np.ndarray, u: np.ndarray) -> int:
     return threads_for(batch, steps, u.shape[0], u.shape[1])
 
 
+def _run(kernel, arguments: tuple, threads: int) -> None:
+    """``kernel(*arguments, threads)``. With one thread, Numba's thread count is 1 during the
+    call: the parallel region then runs on the calling thread alone instead of waking the whole
+    pool, whose start-up and spin-waits cost milliseconds of wall and CPU time per call on a
+    loaded machine (far more than a small sequence's work)."""
+    if threads > 1:
+        kernel(*arguments, threads)
+        return
+    saved = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        kernel(*arguments, 1)
+    finally:
+        numba.set_num_threads(saved)
+
+
 def simple_rnn_forward(xw, u, keep, h0) -> np.ndarray:
     """``hs (T + 1, B, H)`` of ``h_t = tanh(xw[t] + h_{t-1} @ u)`` (masked rows carry h)."""
     hs = _states(h0, keep.shape[0])
-    _simple_rnn_forward(xw, np.ascontiguousarray(u), keep, hs, _threads(keep, u))
+    _run(_simple_rnn_forward, (xw, np.ascontiguousarray(u), keep, hs), _threads(keep, u))
     return hs
 
 
@@ -440,7 +457,7 @@ def simple_rnn_backward(u, keep, hs, dhs, dh_last, truncate):
     dz = np.empty(dhs.shape, dhs.dtype)
     dh = _carry(dh_last)
     u_t = np.ascontiguousarray(u.T)
-    _simple_rnn_backward(u_t, keep, hs, dhs, dz, dh, truncate, _threads(keep, u))
+    _run(_simple_rnn_backward, (u_t, keep, hs, dhs, dz, dh, truncate), _threads(keep, u))
     return dz, dh
 
 
@@ -450,7 +467,9 @@ def lstm_forward(xw, u, keep, h0, c0):
     hs, cs = _states(h0, steps), _states(c0, steps)
     acts = np.empty((steps, batch, 4 * units), h0.dtype)
     tanh_c = np.empty((steps, batch, units), h0.dtype)
-    _lstm_forward(xw, np.ascontiguousarray(u), keep, hs, cs, acts, tanh_c, _threads(keep, u))
+    _run(
+        _lstm_forward, (xw, np.ascontiguousarray(u), keep, hs, cs, acts, tanh_c), _threads(keep, u)
+    )
     return hs, cs, acts, tanh_c
 
 
@@ -461,7 +480,9 @@ def lstm_backward(u, keep, cs, acts, tanh_c, dhs, dh_last, dc_last, truncate):
     dz = np.empty(acts.shape, acts.dtype)
     dh, dc = _carry(dh_last), _carry(dc_last)
     u_t = np.ascontiguousarray(u.T)
-    _lstm_backward(u_t, keep, cs, acts, tanh_c, dhs, dz, dh, dc, truncate, _threads(keep, u))
+    _run(
+        _lstm_backward, (u_t, keep, cs, acts, tanh_c, dhs, dz, dh, dc, truncate), _threads(keep, u)
+    )
     return dz, dh, dc
 
 
@@ -472,7 +493,7 @@ def gru_forward(xw, u, b_rec, keep, h0):
     hs = _states(h0, steps)
     acts = np.empty((steps, batch, 3 * units), h0.dtype)
     p_h = np.empty((steps, batch, units), h0.dtype)
-    _gru_forward(xw, np.ascontiguousarray(u), b_rec, keep, hs, acts, p_h, _threads(keep, u))
+    _run(_gru_forward, (xw, np.ascontiguousarray(u), b_rec, keep, hs, acts, p_h), _threads(keep, u))
     return hs, acts, p_h
 
 
@@ -484,7 +505,7 @@ def gru_backward(u, keep, hs, acts, p_h, dhs, dh_last, truncate):
     dp = np.empty(acts.shape, acts.dtype)
     dh = _carry(dh_last)
     u_t = np.ascontiguousarray(u.T)
-    _gru_backward(u_t, keep, hs, acts, p_h, dhs, dxw, dp, dh, truncate, _threads(keep, u))
+    _run(_gru_backward, (u_t, keep, hs, acts, p_h, dhs, dxw, dp, dh, truncate), _threads(keep, u))
     return dxw, dp, dh
 
 
@@ -496,7 +517,7 @@ def gru_forward_reset_before(xw, u, keep, h0):
     rh = np.empty((steps, batch, units), h0.dtype)
     u_zr = np.ascontiguousarray(u[:, : 2 * units])
     u_h = np.ascontiguousarray(u[:, 2 * units :])
-    _gru_forward_reset_before(xw, u_zr, u_h, keep, hs, acts, rh, _threads(keep, u))
+    _run(_gru_forward_reset_before, (xw, u_zr, u_h, keep, hs, acts, rh), _threads(keep, u))
     return hs, acts, rh
 
 
@@ -510,7 +531,6 @@ def gru_backward_reset_before(u, keep, hs, acts, dhs, dh_last, truncate):
     dh = _carry(dh_last)
     u_zr_t = np.ascontiguousarray(u[:, : 2 * units].T)
     u_h_t = np.ascontiguousarray(u[:, 2 * units :].T)
-    _gru_backward_reset_before(
-        u_zr_t, u_h_t, keep, hs, acts, dhs, dzr, dhh, dh, truncate, _threads(keep, u)
-    )
+    arguments = (u_zr_t, u_h_t, keep, hs, acts, dhs, dzr, dhh, dh, truncate)
+    _run(_gru_backward_reset_before, arguments, _threads(keep, u))
     return dzr, dhh, dh

@@ -129,7 +129,8 @@ def sequence(kinds, x, states, weights, mask, truncate_gradient=None, zero_outpu
 def rnn_layer(kinds, x, states, weights, mask, options):
     """``RNN(cells, **options)(x, mask=mask, initial_state=states)``; ``options`` holds
     ``return_sequences``, ``return_state``, ``go_backwards``, ``time_major``,
-    ``truncate_gradient`` and ``zero_output_for_mask``. Returns ``(outputs, finals, vjp)``."""
+    ``truncate_gradient`` and ``zero_output_for_mask`` (any other entry, such as
+    ``checkpoint_every``, changes no number and is ignored). Returns ``(outputs, finals, vjp)``."""
     time_major, go_backwards = options["time_major"], options["go_backwards"]
     x_in = np.swapaxes(x, 0, 1) if time_major else x  # (B, T, D)
     order = slice(None, None, -1) if go_backwards else slice(None)

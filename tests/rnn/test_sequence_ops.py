@@ -213,6 +213,30 @@ def test_threads_for_uses_one_thread_for_small_sequences():
     assert big == numba.get_num_threads()  # enough work and rows: every Numba thread
 
 
+def test_small_sequences_run_their_kernels_on_the_calling_thread_alone(monkeypatch):
+    """With one thread (threads_for), a kernel runs while Numba's thread count is 1, so its
+    parallel region wakes no pool threads; the count is restored afterwards."""
+    counts = []
+    for name in ("_lstm_forward", "_lstm_backward"):
+        kernel = getattr(rk, name)
+
+        def counting(*arguments, kernel=kernel):
+            counts.append(numba.get_num_threads())
+            kernel(*arguments)
+
+        monkeypatch.setattr(rk, name, counting)
+    pool = numba.get_num_threads()
+    d = arrays(4)
+    xw, h0 = mg.tensor(np.swapaxes(d["x"] @ d["W"], 0, 1)), mg.tensor(d["h0"])  # (T, B, 4H)
+    with mg.GradientTape() as tape:
+        tape.watch([xw, h0])
+        hs, h, c = mg.lstm_sequence(xw, h0, mg.tensor(d["c0"]), mg.tensor(d["U"]))
+        loss = mg.sum(hs) + mg.sum(c)
+    tape.gradient(loss, [xw, h0])
+    assert counts == [1, 1]
+    assert numba.get_num_threads() == pool
+
+
 def test_errors_name_what_was_received():
     xw, h0, u = mg.zeros((3, 2, 5)), mg.zeros((2, 5)), mg.zeros((5, 5))  # T=3, B=2, H=5
     with pytest.raises(ValueError, match=r"xw must be \(time, batch, 1 \* units\).*\(3, 5\)"):
