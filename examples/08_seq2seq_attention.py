@@ -205,7 +205,7 @@ def main(quick: bool = False, epochs: int | None = None, plot: str | None = None
     mgl.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     n_train, n_test = (1200, 100) if quick else (6000, 500)
-    epochs = epochs or (2 if quick else 6)
+    epochs = epochs or (4 if quick else 6)
     train_source, train_decoder_input, train_target = encode(random_dates(n_train, rng))
     test_pairs = random_dates(n_test, rng)
     test_source, test_decoder_input, test_target = encode(test_pairs)
