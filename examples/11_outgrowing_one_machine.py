@@ -3,9 +3,9 @@
 
 A model trained in minigrad, where every step of BPTT can be read, is an ordinary Keras model:
 
-* **Keras 3** (JAX, TensorFlow or PyTorch backends, GPUs, its distribution API) reads the
-  weights file (``model.save_weights("m.weights.h5")`` writes Keras 3's own layout) into the same
-  architecture built with ``keras.layers``, and predicts the same numbers;
+* **Keras 3** (JAX, TensorFlow or PyTorch backends, GPUs, its distribution API) opens the whole
+  model, ``model.save("m.keras")`` (its own format: architecture, weights and optimizer state),
+  with ``keras.saving.load_model``, predicts the same numbers and trains on;
 * **PyTorch** gets the recurrent layer as an ``nn.LSTM`` state dict
   (``mgl.interop.torch_state_dict``: gate order, transposes and the two biases converted), and the
   embedding and dense layers as plain transposes.
@@ -52,28 +52,24 @@ def build_here() -> mgl.Sequential:
 
 
 # %% [markdown]
-# ## Keras 3: the same architecture, the weights file as it is
+# ## Keras 3: the same file, opened there
 
 
 # %%
-def continue_in_keras(weights_path: Path, x: np.ndarray):
-    """Predictions of the Keras 3 twin after ``load_weights`` (None without Keras)."""
+def continue_in_keras(model_path: Path, x: np.ndarray, y: np.ndarray):
+    """Predictions of the model as Keras 3 loads it, before it trains on there (None without
+    Keras)."""
     if importlib.util.find_spec("keras") is None or importlib.util.find_spec("jax") is None:
         print("Keras 3 is not installed (pip install '.[keras]'): skipping that half")
         return None
     os.environ.setdefault("KERAS_BACKEND", "jax")
     import keras
 
-    twin = keras.Sequential(
-        [
-            keras.Input((STEPS,), dtype="int32"),
-            keras.layers.Embedding(VOCAB, 8),
-            keras.layers.LSTM(UNITS),
-            keras.layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-    twin.load_weights(weights_path)
-    return np.asarray(twin.predict(x, verbose=0))
+    twin = keras.saving.load_model(model_path)
+    predictions = np.asarray(twin.predict(x, verbose=0))
+    history = twin.fit(x, y, epochs=1, batch_size=64, verbose=0)  # the optimizer state came too
+    print(f"Keras 3 trains on: accuracy {history.history['accuracy'][-1]:.3f}")
+    return predictions
 
 
 # %% [markdown]
@@ -113,9 +109,9 @@ def main(quick: bool = False) -> dict:
     ours = model.predict(x[:64], verbose=0)
     results = {"accuracy": history.history["accuracy"][-1]}
     with tempfile.TemporaryDirectory() as folder:
-        weights_path = Path(folder) / "digits.weights.h5"
-        model.save_weights(weights_path)
-        theirs = continue_in_keras(weights_path, x[:64])
+        model_path = Path(folder) / "digits.keras"
+        model.save(model_path)
+        theirs = continue_in_keras(model_path, x[:64], y[:64])
     if theirs is not None:
         results["keras"] = float(np.max(np.abs(theirs - ours)))
         print(f"Keras 3 predicts the same: largest difference {results['keras']:.1e}")
