@@ -12,6 +12,9 @@ the figure. matplotlib is an optional extra, imported only by :func:`plot`.
   at a step when its activation's slope there is at most ``tolerance`` times the activation's
   largest slope (found on ``[-1, 1]``), i.e. the gate passes almost no gradient; the saturation
   is the fraction of saturated (row, unit) pairs among the rows the step kept.
+* :func:`weight_grad_contributions` ``{weight: (T,)}``: ``||∂L/∂W at step t||``, the norm of step
+  t's term of the sum ``dL/dW = Σ_t ∂L/∂W|_t`` (``param_grads_by_step``): which steps the
+  weight's gradient actually comes from.
 
 >>> import numpy as np, minigrad as mg, minigrad_layers as mgl
 >>> trace = mgl.inspect.trace_bptt(mgl.GRU(3), np.ones((2, 5, 4)), lambda out: mg.sum(out))
@@ -90,6 +93,15 @@ def gate_saturation(trace, tolerance: float = 0.05) -> dict[str, np.ndarray]:
     return saturation
 
 
+def weight_grad_contributions(trace) -> dict[str, np.ndarray]:
+    """``{weight name: (T,)}``: the Frobenius norm of each step's contribution to the weight's
+    gradient, in processing order."""
+    return {
+        name: np.sqrt((per_step.reshape(per_step.shape[0], -1) ** 2).sum(axis=1))
+        for name, per_step in trace.param_grads_by_step.items()
+    }
+
+
 def _gated_cell(trace):
     cell = trace._analytic_cell
     if trace._analytic_input is None or type(cell) not in GATE_NAMES:
@@ -107,8 +119,8 @@ def _gates_at(trace, t: int) -> dict:
 
 def plot(trace, path=None):
     """A matplotlib Figure: ``grad_norms`` beside the singular value band and the Jacobian
-    norms (log scale), the heatmap of ``|dL/dh_t|``, and for LSTM and GRU cells the gate
-    saturation over t. Saved to ``path`` when given."""
+    norms (log scale), the heatmap of ``|dL/dh_t|``, for LSTM and GRU cells the gate saturation
+    over t, and each weight's per-step gradient contributions. Saved to ``path`` when given."""
     try:
         from matplotlib.colors import LogNorm
         from matplotlib.figure import Figure
@@ -118,8 +130,8 @@ def plot(trace, path=None):
             "pip install 'minigrad[plot]' (or pip install matplotlib)"
         ) from None
     gated = trace._analytic_input is not None and type(trace._analytic_cell) in GATE_NAMES
-    figure = Figure(figsize=(7, 9 if gated else 6.5), layout="constrained")
-    axes = figure.subplots(3 if gated else 2, 1, sharex=True)
+    figure = Figure(figsize=(7, 11.5 if gated else 9), layout="constrained")
+    axes = figure.subplots(4 if gated else 3, 1, sharex=True)
     t = np.arange(trace.steps)
 
     band = singular_value_band(trace)
@@ -143,6 +155,10 @@ def plot(trace, path=None):
         axes[2].set_ylim(0.0, 1.0)
         axes[2].set_ylabel("saturated fraction")
         axes[2].legend(fontsize="small")
+    for name, norms in weight_grad_contributions(trace).items():
+        axes[-1].semilogy(t, np.maximum(norms, 1e-30), label=name.rsplit("/", 1)[-1])
+    axes[-1].set_ylabel("||step t's part of dL/dW||")
+    axes[-1].legend(fontsize="small")
     axes[-1].set_xlabel("step t (processing order)")
     if path is not None:
         figure.savefig(path)

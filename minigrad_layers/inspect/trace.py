@@ -137,7 +137,8 @@ class BPTTTrace:
     state of ``grad_norms`` with the other states held fixed (an LSTM's ``c_{t-1}``; the identity
     on a masked row); ``jacobian_singular_values(t)``; ``jacobian_norms()``, their spectral norms
     averaged over the batch. Figure data (``figures.py``): ``singular_value_band()``,
-    ``grad_heatmap()``, ``gate_activations()``, ``gate_saturation()``; ``plot()`` draws them.
+    ``grad_heatmap()``, ``gate_activations()``, ``gate_saturation()``,
+    ``weight_grad_contributions()``; ``plot()`` draws them.
     """
 
     def __init__(self, layer: RNN, tape, loss, x, recorder: StepRecorder, constants=None):
@@ -330,11 +331,15 @@ class BPTTTrace:
         ``tolerance`` times its activation's largest slope."""
         return figures.gate_saturation(self, tolerance)
 
+    def weight_grad_contributions(self) -> dict[str, np.ndarray]:
+        """``{weight name: (T,)}``: the norm of each step's term of the weight's gradient."""
+        return figures.weight_grad_contributions(self)
+
     def plot(self, path=None):
         """A matplotlib Figure of ``grad_norms`` beside the singular value band and
         ``jacobian_norms()`` (log scale), the heatmap of ``|dL/dh_t|`` and, for LSTM and GRU
-        cells, the gate saturation; saved to ``path`` when given. matplotlib is an optional
-        extra."""
+        cells, the gate saturation, and the weights' per-step gradient contributions; saved to
+        ``path`` when given. matplotlib is an optional extra."""
         return figures.plot(self, path)
 
 

@@ -135,11 +135,32 @@ def test_plot_draws_the_data():
     assert [line.get_label() for line in gates.lines] == list(saturation)
     for line, fraction in zip(gates.lines, saturation.values(), strict=True):
         np.testing.assert_allclose(line.get_ydata(), fraction)
+    contributions = figure.axes[3]
+    assert len(contributions.lines) == 3  # kernel, recurrent kernel, bias
+    for line, name in zip(contributions.lines, trace.param_grads_by_step, strict=True):
+        np.testing.assert_allclose(
+            line.get_ydata(), np.maximum(trace.weight_grad_contributions()[name], 1e-30)
+        )
+
+
+def test_weight_grad_contributions_add_up_to_the_gradient_and_follow_the_reference():
+    layer = mgl.LSTM(4, return_sequences=True)
+    trace = _traced(layer)
+    contributions = trace.weight_grad_contributions()
+    for name, per_step in trace.param_grads_by_step.items():
+        expected = np.linalg.norm(per_step.reshape(6, -1), axis=1)
+        np.testing.assert_allclose(contributions[name], expected)
+    cache, _ = _lstm_reference(layer)
+    zeros = np.zeros((3, 4))
+    grads = ref.lstm_backward(COT, zeros, zeros, cache, [])
+    full = {w.name: g for w, g in zip(layer.trainable_weights, grads[-3:], strict=True)}
+    for name, per_step in trace.param_grads_by_step.items():
+        np.testing.assert_allclose(per_step.sum(axis=0), full[name], atol=1e-12)
 
 
 def test_plot_of_a_simple_rnn_has_no_gate_panel():
     figure = _traced(mgl.SimpleRNN(4, return_sequences=True)).plot()
-    assert len(figure.axes) == 3  # the band, the heatmap and its colorbar
+    assert len(figure.axes) == 4  # the band, the heatmap, the weights' contributions, a colorbar
 
 
 def test_gates_need_a_gated_built_in_cell():
