@@ -76,10 +76,19 @@ def _unary(kernel, x: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _tanh_exact(x, out):
-    for i in range(x.size):
-        out[i] = np.tanh(x[i])
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _tanh(x, out):
+    """out[i] = tanh(x[i]): float32 by the approximation of approximations.py, float64 by libm.
+
+    One kernel for both dtypes, compiled for each dtype on its first use (the loop of the other
+    dtype is compiled too but never runs); the sequence kernels of recurrent_kernels.py call it
+    as well."""
+    if x.itemsize == 4:
+        for i in range(x.size):
+            out[i] = tanh_f32(x[i])
+    else:
+        for i in range(x.size):
+            out[i] = np.tanh(x[i])
 
 
 def tanh(x: np.ndarray) -> np.ndarray:
@@ -88,19 +97,26 @@ def tanh(x: np.ndarray) -> np.ndarray:
     >>> tanh(np.array([0.0, 20.0], np.float32))
     array([0., 1.], dtype=float32)
     """
-    return _unary(tanh_f32 if x.itemsize == 4 else _tanh_exact, x)
+    return _unary(_tanh, x)
 
 
 def tanh_reference(x: np.ndarray) -> np.ndarray:
     return np.tanh(x)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _sigmoid_exact(x, out):
-    for i in range(x.size):
-        v = x[i]
-        e = np.exp(-np.abs(v))
-        out[i] = 1.0 / (1.0 + e) if v >= 0.0 else e / (1.0 + e)
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _sigmoid(x, out):
+    """out[i] = sigmoid(x[i]), float32 by the approximation of approximations.py, float64
+    through libm's exp of -|x|: 1 / (1 + e) for x >= 0, e / (1 + e) below (never overflows).
+    Both loops compiled per dtype, as in _tanh."""
+    if x.itemsize == 4:
+        for i in range(x.size):
+            out[i] = sigmoid_f32(x[i])
+    else:
+        for i in range(x.size):
+            v = x[i]
+            e = np.exp(-np.abs(v))
+            out[i] = 1.0 / (1.0 + e) if v >= 0.0 else e / (1.0 + e)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -109,7 +125,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
     array([0. , 0.5, 1. ])
     """
-    return _unary(sigmoid_f32 if x.itemsize == 4 else _sigmoid_exact, x)
+    return _unary(_sigmoid, x)
 
 
 def sigmoid_reference(x: np.ndarray) -> np.ndarray:
