@@ -136,7 +136,7 @@ def sigmoid_reference(x: np.ndarray) -> np.ndarray:
 # --- relu, exp, log, sqrt, abs ----------------------------------------------------------------
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _relu(x, out):
     for i in range(x.size):
         v = x[i]
@@ -156,7 +156,7 @@ def relu_reference(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _exp(x, out):
     for i in range(x.size):
         out[i] = np.exp(x[i])
@@ -171,7 +171,7 @@ def exp_reference(x: np.ndarray) -> np.ndarray:
     return np.exp(x)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _log(x, out):
     for i in range(x.size):
         out[i] = np.log(x[i])
@@ -187,7 +187,7 @@ def log_reference(x: np.ndarray) -> np.ndarray:
         return np.log(x)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _sqrt(x, out):
     for i in range(x.size):
         out[i] = np.sqrt(x[i])
@@ -203,7 +203,7 @@ def sqrt_reference(x: np.ndarray) -> np.ndarray:
         return np.sqrt(x)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _abs(x, out):
     for i in range(x.size):
         out[i] = np.abs(x[i])
@@ -236,7 +236,7 @@ def _unary_backward(kernel, v: np.ndarray, g: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _tanh_backward(y, g, out):
     for i in range(y.size):
         out[i] = g[i] * (_ONE32 - y[i] * y[i])
@@ -251,7 +251,7 @@ def tanh_backward_reference(y: np.ndarray, g: np.ndarray) -> np.ndarray:
     return g * (1 - y * y)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _sigmoid_backward(y, g, out):
     for i in range(y.size):
         out[i] = g[i] * y[i] * (_ONE32 - y[i])
@@ -266,7 +266,7 @@ def sigmoid_backward_reference(y: np.ndarray, g: np.ndarray) -> np.ndarray:
     return g * y * (1 - y)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _relu_backward(x, g, out):
     for i in range(x.size):
         out[i] = g[i] if x[i] > _ZERO32 else _ZERO32
@@ -281,7 +281,7 @@ def relu_backward_reference(x: np.ndarray, g: np.ndarray) -> np.ndarray:
     return g * (x > 0)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _log_backward(x, g, out):
     for i in range(x.size):
         out[i] = g[i] / x[i]
@@ -297,7 +297,7 @@ def log_backward_reference(x: np.ndarray, g: np.ndarray) -> np.ndarray:
         return g / x
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _sqrt_backward(y, g, out):
     for i in range(y.size):
         out[i] = g[i] * np.float32(0.5) / y[i]
@@ -313,7 +313,7 @@ def sqrt_backward_reference(y: np.ndarray, g: np.ndarray) -> np.ndarray:
         return g * 0.5 / y
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _abs_backward(x, g, out):
     for i in range(x.size):
         out[i] = g[i] * np.sign(x[i])
@@ -336,11 +336,11 @@ def abs_backward_reference(x: np.ndarray, g: np.ndarray) -> np.ndarray:
 # terms keeps ~7 significant digits instead of drifting by ~1e-4.
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _sum_rows(x, out):
-    """out[j] = sum_r x[r, j]; loop nest r / j (vectorised), accumulating in float64."""
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _sum_rows(x, acc, out):
+    """out[j] = sum_r x[r, j]; loop nest r / j (vectorised), accumulating in ``acc``, float64
+    zeros on entry."""
     rows, n = x.shape
-    acc = np.zeros(n, np.float64)
     for r in range(rows):
         xr = x[r]
         for j in range(n):
@@ -361,7 +361,8 @@ def sum_leading(x: np.ndarray, n: int) -> np.ndarray:
     x = _contiguous(x)
     out = np.empty(x.shape[n:], x.dtype)
     inner = out.size
-    _sum_rows(x.reshape(-1, inner) if inner else x.reshape(0, 0), out.ravel())
+    acc = np.zeros(inner, np.float64)
+    _sum_rows(x.reshape(-1, inner) if inner else x.reshape(0, 0), acc, out.ravel())
     return out
 
 
@@ -369,7 +370,7 @@ def sum_leading_reference(x: np.ndarray, n: int) -> np.ndarray:
     return x.sum(axis=tuple(range(n)))
 
 
-@njit(cache=True, fastmath=_SUM_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_SUM_FLAGS, error_model="numpy")
 def _sum_all(x):
     """sum_i x[i] in float64 (reassociated, so that LLVM vectorises it)."""
     total = np.float64(0.0)

@@ -42,7 +42,7 @@ _BLOCK_BYTES = 128 * 1024  # a block of B (kc x w) is at most this large
 _PARALLEL_MIN_MACS = 2**19
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(inline="always", fastmath=_FLAGS, error_model="numpy")
 def _pack_a_t(a, i, rows, k0, kb, ap):
     """ap[r, k] = a[k0 + k, i + r] for r < rows, k < kb: rows of A = a.T, made contiguous."""
     for k in range(kb):
@@ -51,7 +51,7 @@ def _pack_a_t(a, i, rows, k0, kb, ap):
             ap[r, k] = src[r]
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(inline="always", fastmath=_FLAGS, error_model="numpy")
 def _pack_b(b, b_t, k0, kb, j0, w, bp):
     """bp[k, j] = B[k0 + k, j0 + j] for k < kb, j < w, where B = b.T if b_t else b.
 
@@ -137,7 +137,7 @@ def _tile1(arow, bk, c):
             c[j] = c[j] + x0 * bk[k, j]
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(inline="always", fastmath=_FLAGS, error_model="numpy")
 def _matmul_rows(a, a_t, b, b_t, out, i0, i1):
     """out[i0:i1] = A[i0:i1] @ B for 2-D contiguous arrays, A = a.T if a_t else a, B likewise.
 
