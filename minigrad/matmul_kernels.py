@@ -34,12 +34,13 @@ _KU = 4  # k-steps unrolled per pass over a row block
 _NC = 256  # widest column panel
 _BLOCK_BYTES = 128 * 1024  # a block of B (kc x w) is at most this large
 # Products of at least this many multiply-adds run on all the pool's threads (thread_pool.py).
-# Measured on 2 cores, float32: at 2**18 (16x128 @ 128x128) one thread is faster (~60 against
-# ~50 GFLOP/s); at 2**19 (32x128 @ 128x128) two threads are faster (~75 against ~60), and from
-# 2**20 on 1.5-1.9x faster. The price of threads: when another process holds the second core, a
-# fork-join can wait a whole scheduler time slice (milliseconds) for its worker, so on a busy
-# machine MINIGRAD_NUM_THREADS=1 is the faster setting for small products.
-_PARALLEL_MIN_MACS = 2**19
+# A fork-join of the pool costs ~20-35 us (handing a run to a worker thread and waiting for it),
+# the time of a product of ~2**20 multiply-adds on one core at ~30 GMAC/s: from 2**21 on, two
+# threads save more than the handoff costs. Measured on 2 busy cores, float32, (1600, 16) @
+# (16, 64) (2**20.6): one thread 172 us, two 220 us. When another process holds the second
+# core, a fork-join can wait a whole scheduler time slice (milliseconds) for its worker, so on a
+# busy machine MINIGRAD_NUM_THREADS=1 is the faster setting.
+_PARALLEL_MIN_MACS = 2**21
 
 
 @njit(inline="always", fastmath=_FLAGS, error_model="numpy")
