@@ -211,8 +211,8 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     C[p, i, j] = sum_k A[p, i, k] B[p, k, j]. Loop nest (see the module docstring): row blocks
     of 4 / k in steps of 4 / j vectorised, with k-blocks and column panels for the caches.
     Products of at least _PARALLEL_MIN_MACS multiply-adds share their row blocks among the
-    pool's threads. Any layout is
-    accepted: transposed views are read in place, other strides are copied first.
+    pool's threads. Any layout is accepted: transposed views are read in place, other strides
+    are copied first.
 
     >>> matmul(np.ones((2, 3), np.float32), np.ones((3, 4), np.float32))[0]
     array([3., 3., 3., 3.], dtype=float32)
