@@ -13,7 +13,7 @@ states at about 1.5x the time.
 
 import os
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "2")
+os.environ.setdefault("MINIGRAD_NUM_THREADS", "2")
 
 import argparse  # noqa: E402
 import math  # noqa: E402

@@ -5,14 +5,14 @@
 For each shape, prints the GFLOP/s of ``minigrad.matmul_kernels.matmul`` and of ``numpy.matmul``
 (2 M K N flops per product; the median of several timed runs after a warm-up, the runs of the
 two libraries alternating with a pause between them) and their ratio.
-Both libraries get 2 threads unless NUMBA_NUM_THREADS / OPENBLAS_NUM_THREADS say otherwise.
+Both libraries get 2 threads unless MINIGRAD_NUM_THREADS / OPENBLAS_NUM_THREADS say otherwise.
 OPENBLAS_CORETYPE, if set in the environment, is left alone (it can slow numpy down: compare
 with ``env -u OPENBLAS_CORETYPE python benchmarks/bench_matmul.py``).
 """
 
 import os
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "2")  # before numba and numpy are imported
+os.environ.setdefault("MINIGRAD_NUM_THREADS", "2")  # before minigrad and numpy are imported
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
 
 import time  # noqa: E402
@@ -53,7 +53,7 @@ def compare(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 def main() -> None:
     print(
-        f"threads: numba {os.environ['NUMBA_NUM_THREADS']}, "
+        f"threads: minigrad {os.environ['MINIGRAD_NUM_THREADS']}, "
         f"openblas {os.environ['OPENBLAS_NUM_THREADS']}; "
         f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}"
     )

@@ -11,7 +11,7 @@ costs <= 4 µs.
 
 import os
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "2")
+os.environ.setdefault("MINIGRAD_NUM_THREADS", "2")
 
 import statistics  # noqa: E402
 import time  # noqa: E402

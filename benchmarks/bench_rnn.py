@@ -19,12 +19,12 @@ best median, so that a burst of load from elsewhere does not decide a ratio). Th
 ratios minigrad / numpy, minigrad / torch and per-step / torch are printed. ``--profile`` also
 prints where minigrad's steps spend their time (cProfile).
 
-    python benchmarks/bench_rnn.py [--profile]
+    python benchmarks/bench_rnn.py [--sizes S,M] [--profile]
 """
 
 import os
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "2")
+os.environ.setdefault("MINIGRAD_NUM_THREADS", "2")
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
@@ -163,6 +163,7 @@ def profile_minigrad(model: str, size: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true", help="cProfile minigrad's steps")
+    parser.add_argument("--sizes", default="S,M", help="which of the sizes S, M to run")
     args = parser.parse_args()
 
     mg.set_floatx("float32")
@@ -172,7 +173,8 @@ def main() -> None:
     header = f"{'size':4} {'model':9} {'numpy ms':>9} {'minigrad ms':>12} {'per-step ms':>12}"
     header += f" {'torch ms':>9} {'mg/numpy':>9} {'mg/torch':>9} {'step/torch':>10}"
     print(header)
-    for size, (B, T, D, H) in SIZES.items():
+    for size in args.sizes.split(","):
+        B, T, D, H = SIZES[size]
         x = np.random.default_rng(1).normal(size=(B, T, D)).astype(np.float32)
         for model in ("SimpleRNN", "LSTM"):
             weights = initial_weights(model, D, H)

@@ -2,9 +2,9 @@
 
 Read in this order: ``tensor.py`` (the data), ``tape.py`` (recording and the reverse sweep),
 ``ops.py`` (each primitive followed by its gradient rule), ``kernels.py`` (the loops), then
-``binary_kernels.py``, ``matmul_kernels.py`` (register tiles) and ``approximations.py`` (float32
-tanh and sigmoid); then ``recurrent.py`` (whole-sequence RNN ops with hand-written BPTT) and
-``recurrent_kernels.py``.
+``binary_kernels.py``, ``matmul_kernels.py`` (register tiles), ``approximations.py`` (float32
+tanh and sigmoid) and ``thread_pool.py`` (rows shared among threads); then ``recurrent.py``
+(whole-sequence RNN ops with hand-written BPTT) and ``recurrent_kernels.py``.
 
 >>> import minigrad as mg
 >>> w = mg.Variable([[0.5]])

@@ -1,13 +1,16 @@
 """float32 tanh and sigmoid without libm: approximations that LLVM can vectorise.
 
 A call of libm's ``tanhf`` or ``expf`` is a scalar call, which keeps a loop from being vectorised.
-The two loops below compute in plain float32 arithmetic (polynomials, a division, comparisons),
-so ``for i in range(n): out[i] = f(x[i])`` runs 8 lanes at a time. Both stay within 4e-7 of the
+The two functions below compute in plain float32 arithmetic (polynomials, a division,
+comparisons), so the loops of ``kernels.py`` that call them, ``for i in range(n): out[i] =
+tanh_f32(x[i])``, run 8 lanes at a time. Both stay within 4e-7 of the
 exact value, relative (the API allows 1e-6); ``tests/test_kernels.py`` measures this on a dense
 grid. float64 keeps libm (``kernels.py``), and so do all other ops.
 
 The kernels' floating-point setting: ``fastmath`` limited to ``contract`` (fused multiply-add,
 inf/NaN semantics kept) and ``error_model="numpy"`` (IEEE results instead of exceptions).
+The functions are scalar and ``inline="always"``: Numba pastes them into the loop that calls
+them instead of compiling them on their own.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 from numba import njit
 
 _FLAGS = {"contract"}  # kernels.py's setting; this module sits below kernels.py
+_INLINE = {"inline": "always", "fastmath": _FLAGS, "error_model": "numpy"}
 _ZERO32 = np.float32(0.0)
 _ONE32 = np.float32(1.0)
 
@@ -49,8 +53,9 @@ _TANH_Q = tuple(
 )
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _tanh_f32_scalar(x):
+@njit(**_INLINE)
+def tanh_f32(x):
+    """tanh(x) for a float32 x by the rational approximation."""
     if x >= _TANH_CLAMP:
         return _ONE32
     if x <= -_TANH_CLAMP:
@@ -63,13 +68,6 @@ def _tanh_f32_scalar(x):
     for c in (_TANH_Q[3], _TANH_Q[2], _TANH_Q[1], _TANH_Q[0]):
         q = q * s + c
     return x * p / q
-
-
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def tanh_f32(x, out):
-    """out[i] = tanh(x[i]) by the rational approximation (float32)."""
-    for i in range(x.size):
-        out[i] = _tanh_f32_scalar(x[i])
 
 
 # --- sigmoid: through e^-|x| by a polynomial ------------------------------------------------
@@ -93,7 +91,7 @@ _POW2_STEPS32 = tuple(np.float32(2.0**e) for e in (7, 6, 5, 4, 3, 2, 1, 0))  # 1
 _POW2_NEG32 = tuple(np.float32(2.0 ** -(2.0**e)) for e in (7, 6, 5, 4, 3, 2, 1, 0))  # 2^-128, ...
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(**_INLINE)
 def _exp_neg_f32(t):
     """e^-t for float32 t >= 0 (inf gives 0, NaN gives NaN), vectorisable."""
     if t > _EXP_MAX_ARG32:
@@ -111,10 +109,8 @@ def _exp_neg_f32(t):
     return p * scale
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def sigmoid_f32(x, out):
-    """out[i] = sigmoid(x[i]) with the float32 exp above."""
-    for i in range(x.size):
-        v = x[i]
-        e = _exp_neg_f32(np.abs(v))
-        out[i] = _ONE32 / (_ONE32 + e) if v >= _ZERO32 else e / (_ONE32 + e)
+@njit(**_INLINE)
+def sigmoid_f32(x):
+    """sigmoid(x) for a float32 x, with the float32 exp above."""
+    e = _exp_neg_f32(np.abs(x))
+    return _ONE32 / (_ONE32 + e) if x >= _ZERO32 else e / (_ONE32 + e)

@@ -1,16 +1,16 @@
 """The binary elementwise kernels: add, subtract, multiply, divide, with numpy broadcasting.
 
-Numba loops for the two hot cases: equal shapes (one flat loop), and "row broadcast", where one
-operand's shape, without leading 1s, is a suffix of the other's, e.g. (B, H) + (H,), the bias add
-of every RNN step::
+One Numba loop for the two hot cases: "row broadcast", where one operand's shape, without
+leading 1s, is a suffix of the other's, e.g. (B, H) + (H,), the bias add of every RNN step::
 
     for r in range(rows):
         for j in range(n):          # vectorised
             out[r, j] = a[r, j] op b[j]
 
-(either operand being the small one). Every other broadcast falls back to the numpy ufunc, as do
-arrays that are not float32/float64. One kernel serves all four operations: the operation is an
-argument, and LLVM specialises the loop for each value (loop unswitching).
+(either operand being the small one), and equal shapes, which are the same loop with a single
+row. Every other broadcast falls back to the numpy ufunc, as do arrays that are not
+float32/float64. One kernel serves all four operations: the operation is an argument, and LLVM
+specialises the loop for each value (loop unswitching).
 
 Conventions as in ``kernels.py``: a Python wrapper per kernel, next to its plain-numpy
 ``_reference``; operands of one dtype; FMA contraction only; IEEE results (x / 0 = +-inf).
@@ -26,7 +26,7 @@ from minigrad.kernels import _FLAGS, _check_pair, _contiguous, _is_float
 _ADD, _SUBTRACT, _MULTIPLY, _DIVIDE = 0, 1, 2, 3
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(inline="always", fastmath=_FLAGS, error_model="numpy")
 def _apply(op, x, y):
     if op == _ADD:
         return x + y
@@ -37,18 +37,11 @@ def _apply(op, x, y):
     return x / y
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _binary_same(op, a, b, out):
-    """out[i] = a[i] op b[i] over flat arrays of one size."""
-    for i in range(out.size):
-        out[i] = _apply(op, a[i], b[i])
-
-
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _binary_rows(op, big, small, small_first, out):
     """out[r, j] = big[r, j] op small[j] (or small[j] op big[r, j] when small_first), with big and
     out flat arrays of rows of length n = small.size; loop nest r / j (vectorised), or one flat
-    loop when small is a single number."""
+    loop when small is a single number. Equal shapes are one row (n = big.size)."""
     n = small.size
     if n == 1:  # a scalar: one flat loop
         s = small[0]
@@ -80,12 +73,7 @@ def _binary(op: int, ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         _check_pair(a, b)  # raises the TypeError
     if not _is_float(a.dtype):
         return ufunc(a, b)
-    if a.shape == b.shape:
-        a, b = _contiguous(a), _contiguous(b)
-        out = np.empty(a.shape, a.dtype)
-        _binary_same(op, a.ravel(), b.ravel(), out.ravel())
-        return out
-    if _is_row(b.shape, a.shape):
+    if a.shape == b.shape or _is_row(b.shape, a.shape):
         big, small, small_first = a, b, False
     elif _is_row(a.shape, b.shape):
         big, small, small_first = b, a, True

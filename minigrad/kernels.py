@@ -76,10 +76,19 @@ def _unary(kernel, x: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _tanh_exact(x, out):
-    for i in range(x.size):
-        out[i] = np.tanh(x[i])
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _tanh(x, out):
+    """out[i] = tanh(x[i]): float32 by the approximation of approximations.py, float64 by libm.
+
+    One kernel for both dtypes, compiled for each dtype on its first use (the loop of the other
+    dtype is compiled too but never runs); the sequence kernels of recurrent_kernels.py call it
+    as well."""
+    if x.itemsize == 4:
+        for i in range(x.size):
+            out[i] = tanh_f32(x[i])
+    else:
+        for i in range(x.size):
+            out[i] = np.tanh(x[i])
 
 
 def tanh(x: np.ndarray) -> np.ndarray:
@@ -88,19 +97,26 @@ def tanh(x: np.ndarray) -> np.ndarray:
     >>> tanh(np.array([0.0, 20.0], np.float32))
     array([0., 1.], dtype=float32)
     """
-    return _unary(tanh_f32 if x.itemsize == 4 else _tanh_exact, x)
+    return _unary(_tanh, x)
 
 
 def tanh_reference(x: np.ndarray) -> np.ndarray:
     return np.tanh(x)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _sigmoid_exact(x, out):
-    for i in range(x.size):
-        v = x[i]
-        e = np.exp(-np.abs(v))
-        out[i] = 1.0 / (1.0 + e) if v >= 0.0 else e / (1.0 + e)
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _sigmoid(x, out):
+    """out[i] = sigmoid(x[i]), float32 by the approximation of approximations.py, float64
+    through libm's exp of -|x|: 1 / (1 + e) for x >= 0, e / (1 + e) below (never overflows).
+    Both loops compiled per dtype, as in _tanh."""
+    if x.itemsize == 4:
+        for i in range(x.size):
+            out[i] = sigmoid_f32(x[i])
+    else:
+        for i in range(x.size):
+            v = x[i]
+            e = np.exp(-np.abs(v))
+            out[i] = 1.0 / (1.0 + e) if v >= 0.0 else e / (1.0 + e)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -109,7 +125,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
     array([0. , 0.5, 1. ])
     """
-    return _unary(sigmoid_f32 if x.itemsize == 4 else _sigmoid_exact, x)
+    return _unary(_sigmoid, x)
 
 
 def sigmoid_reference(x: np.ndarray) -> np.ndarray:
@@ -120,7 +136,7 @@ def sigmoid_reference(x: np.ndarray) -> np.ndarray:
 # --- relu, exp, log, sqrt, abs ----------------------------------------------------------------
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _relu(x, out):
     for i in range(x.size):
         v = x[i]
@@ -140,7 +156,7 @@ def relu_reference(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _exp(x, out):
     for i in range(x.size):
         out[i] = np.exp(x[i])
@@ -155,7 +171,7 @@ def exp_reference(x: np.ndarray) -> np.ndarray:
     return np.exp(x)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _log(x, out):
     for i in range(x.size):
         out[i] = np.log(x[i])
@@ -171,7 +187,7 @@ def log_reference(x: np.ndarray) -> np.ndarray:
         return np.log(x)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _sqrt(x, out):
     for i in range(x.size):
         out[i] = np.sqrt(x[i])
@@ -187,7 +203,7 @@ def sqrt_reference(x: np.ndarray) -> np.ndarray:
         return np.sqrt(x)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _abs(x, out):
     for i in range(x.size):
         out[i] = np.abs(x[i])
@@ -220,7 +236,7 @@ def _unary_backward(kernel, v: np.ndarray, g: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _tanh_backward(y, g, out):
     for i in range(y.size):
         out[i] = g[i] * (_ONE32 - y[i] * y[i])
@@ -235,7 +251,7 @@ def tanh_backward_reference(y: np.ndarray, g: np.ndarray) -> np.ndarray:
     return g * (1 - y * y)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _sigmoid_backward(y, g, out):
     for i in range(y.size):
         out[i] = g[i] * y[i] * (_ONE32 - y[i])
@@ -250,7 +266,7 @@ def sigmoid_backward_reference(y: np.ndarray, g: np.ndarray) -> np.ndarray:
     return g * y * (1 - y)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _relu_backward(x, g, out):
     for i in range(x.size):
         out[i] = g[i] if x[i] > _ZERO32 else _ZERO32
@@ -265,7 +281,7 @@ def relu_backward_reference(x: np.ndarray, g: np.ndarray) -> np.ndarray:
     return g * (x > 0)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _log_backward(x, g, out):
     for i in range(x.size):
         out[i] = g[i] / x[i]
@@ -281,7 +297,7 @@ def log_backward_reference(x: np.ndarray, g: np.ndarray) -> np.ndarray:
         return g / x
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _sqrt_backward(y, g, out):
     for i in range(y.size):
         out[i] = g[i] * np.float32(0.5) / y[i]
@@ -297,7 +313,7 @@ def sqrt_backward_reference(y: np.ndarray, g: np.ndarray) -> np.ndarray:
         return g * 0.5 / y
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
 def _abs_backward(x, g, out):
     for i in range(x.size):
         out[i] = g[i] * np.sign(x[i])
@@ -320,11 +336,11 @@ def abs_backward_reference(x: np.ndarray, g: np.ndarray) -> np.ndarray:
 # terms keeps ~7 significant digits instead of drifting by ~1e-4.
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _sum_rows(x, out):
-    """out[j] = sum_r x[r, j]; loop nest r / j (vectorised), accumulating in float64."""
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _sum_rows(x, acc, out):
+    """out[j] = sum_r x[r, j]; loop nest r / j (vectorised), accumulating in ``acc``, float64
+    zeros on entry."""
     rows, n = x.shape
-    acc = np.zeros(n, np.float64)
     for r in range(rows):
         xr = x[r]
         for j in range(n):
@@ -345,7 +361,8 @@ def sum_leading(x: np.ndarray, n: int) -> np.ndarray:
     x = _contiguous(x)
     out = np.empty(x.shape[n:], x.dtype)
     inner = out.size
-    _sum_rows(x.reshape(-1, inner) if inner else x.reshape(0, 0), out.ravel())
+    acc = np.zeros(inner, np.float64)
+    _sum_rows(x.reshape(-1, inner) if inner else x.reshape(0, 0), acc, out.ravel())
     return out
 
 
@@ -353,7 +370,7 @@ def sum_leading_reference(x: np.ndarray, n: int) -> np.ndarray:
     return x.sum(axis=tuple(range(n)))
 
 
-@njit(cache=True, fastmath=_SUM_FLAGS, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_SUM_FLAGS, error_model="numpy")
 def _sum_all(x):
     """sum_i x[i] in float64 (reassociated, so that LLVM vectorises it)."""
     total = np.float64(0.0)

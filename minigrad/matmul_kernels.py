@@ -23,26 +23,27 @@ reuse the tiles (``_tile4``, ``_tile1``) and the block sizes.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from minigrad import thread_pool
 from minigrad.kernels import _FLAGS, _check_pair
 
 _MR = 4  # rows of C computed together
 _KU = 4  # k-steps unrolled per pass over a row block
 _NC = 256  # widest column panel
 _BLOCK_BYTES = 128 * 1024  # a block of B (kc x w) is at most this large
-# Products of at least this many multiply-adds run on all Numba threads. Measured on 2 cores,
-# float32: at 2**18 (16x128 @ 128x128) one thread is faster (~60 against ~50 GFLOP/s); at 2**19
-# (32x128 @ 128x128) two threads are faster (~75 against ~60), and from 2**20 on 1.5-1.9x
-# faster. The price of a thread pool: when another process holds the second core, a fork-join
-# region can wait a whole scheduler time slice (milliseconds) for its worker, so on a busy
-# machine NUMBA_NUM_THREADS=1 is the faster setting for small products.
-_PARALLEL_MIN_MACS = 2**19
+# Products of at least this many multiply-adds run on all the pool's threads (thread_pool.py).
+# A fork-join of the pool costs ~20-35 us (handing a run to a worker thread and waiting for it),
+# the time of a product of ~2**20 multiply-adds on one core at ~30 GMAC/s: from 2**21 on, two
+# threads save more than the handoff costs. Measured on 2 busy cores, float32, (1600, 16) @
+# (16, 64) (2**20.6): one thread 172 us, two 220 us. When another process holds the second
+# core, a fork-join can wait a whole scheduler time slice (milliseconds) for its worker, so on a
+# busy machine MINIGRAD_NUM_THREADS=1 is the faster setting.
+_PARALLEL_MIN_MACS = 2**21
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(inline="always", fastmath=_FLAGS, error_model="numpy")
 def _pack_a_t(a, i, rows, k0, kb, ap):
     """ap[r, k] = a[k0 + k, i + r] for r < rows, k < kb: rows of A = a.T, made contiguous."""
     for k in range(kb):
@@ -51,7 +52,7 @@ def _pack_a_t(a, i, rows, k0, kb, ap):
             ap[r, k] = src[r]
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(inline="always", fastmath=_FLAGS, error_model="numpy")
 def _pack_b(b, b_t, k0, kb, j0, w, bp):
     """bp[k, j] = B[k0 + k, j0 + j] for k < kb, j < w, where B = b.T if b_t else b.
 
@@ -92,17 +93,14 @@ def _pack_b(b, b_t, k0, kb, j0, w, bp):
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _tile4(arows, bk, out, i, j0, w):
-    """out[i:i+4, j0:j0+w] += arows[:4, :kb] @ bk[:kb, :w], kb = arows.shape[1].
+def _tile4(arows, bk, c0, c1, c2, c3):
+    """[c0; c1; c2; c3] += arows[:4, :kb] @ bk[:kb, :w], kb = arows.shape[1], w = c0.size: the
+    four rows c0..c3 are a block of 4 rows of C, each a contiguous run of w columns.
 
     Loop nest: for k in steps of 4 (16 scalars of arows in registers) / for j < w (vectorised):
-    four rows of out updated with four fused multiply-adds each."""
-    c0 = out[i, j0 : j0 + w]
-    c1 = out[i + 1, j0 : j0 + w]
-    c2 = out[i + 2, j0 : j0 + w]
-    c3 = out[i + 3, j0 : j0 + w]
+    four rows of C updated with four fused multiply-adds each."""
     a0, a1, a2, a3 = arows[0], arows[1], arows[2], arows[3]
-    kb = arows.shape[1]
+    kb, w = arows.shape[1], c0.size
     kq = kb - kb % _KU
     for k in range(0, kq, _KU):
         x00, x01, x02, x03 = a0[k], a0[k + 1], a0[k + 2], a0[k + 3]
@@ -125,11 +123,10 @@ def _tile4(arows, bk, out, i, j0, w):
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _tile1(arow, bk, out, i, j0, w):
-    """out[i, j0:j0+w] += arow @ bk[:kb, :w], kb = arow.size: one row, for the rows left over by
-    _tile4."""
-    c = out[i, j0 : j0 + w]
-    kb = arow.size
+def _tile1(arow, bk, c):
+    """c += arow @ bk[:kb, :w], kb = arow.size, w = c.size: one row of C, for the rows left over
+    by _tile4."""
+    kb, w = arow.size, c.size
     kq = kb - kb % _KU
     for k in range(0, kq, _KU):
         x0, x1, x2, x3 = arow[k], arow[k + 1], arow[k + 2], arow[k + 3]
@@ -141,7 +138,7 @@ def _tile1(arow, bk, out, i, j0, w):
             c[j] = c[j] + x0 * bk[k, j]
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(inline="always", fastmath=_FLAGS, error_model="numpy")
 def _matmul_rows(a, a_t, b, b_t, out, i0, i1):
     """out[i0:i1] = A[i0:i1] @ B for 2-D contiguous arrays, A = a.T if a_t else a, B likewise.
 
@@ -174,41 +171,29 @@ def _matmul_rows(a, a_t, b, b_t, out, i0, i1):
                 else:
                     arows = a[i : i + rows, k0 : k0 + kb]
                 if rows == _MR:
-                    _tile4(arows, bk, out, i, j0, w)
+                    c0, c1 = out[i, j0 : j0 + w], out[i + 1, j0 : j0 + w]
+                    c2, c3 = out[i + 2, j0 : j0 + w], out[i + 3, j0 : j0 + w]
+                    _tile4(arows, bk, c0, c1, c2, c3)
                 else:
                     for r in range(rows):
-                        _tile1(arows[r], bk, out, i + r, j0, w)
+                        _tile1(arows[r], bk, out[i + r, j0 : j0 + w])
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _matmul_serial(a, a_t, b, b_t, out):
-    """out = A @ B on one thread (2-D arrays)."""
-    _matmul_rows(a, a_t, b, b_t, out, 0, out.shape[0])
+@njit(cache=True, nogil=True, fastmath=_FLAGS, error_model="numpy")
+def _matmul_blocks(a, a_t, b, b_t, out, start, stop):
+    """out[p] = A[p] @ B[p] (3-D arrays) for the row blocks ``start:stop`` of all batch items.
 
-
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _matmul_serial_batched(a, a_t, b, b_t, out):
-    """out[p] = A[p] @ B[p] for each p of the batch axis, on one thread."""
-    for p in range(out.shape[0]):
-        _matmul_rows(a[p], a_t, b[p], b_t, out[p], 0, out.shape[1])
-
-
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy", parallel=True)
-def _matmul_parallel(a, a_t, b, b_t, out, threads):
-    """out[p] = A[p] @ B[p] (3-D arrays) on ``threads`` threads.
-
-    The row blocks of all batch items, in order, are cut into ``threads`` runs of (nearly) equal
-    length; thread t computes run t, one call of _matmul_rows per batch item the run touches."""
+    The row blocks of 4 of all batch items, in order, are numbered 0, 1, ...; this computes the
+    run ``start:stop`` of them, one call of _matmul_rows per batch item the run touches. One
+    call with the run ``0:B*ceil(M/4)`` is the whole product; the thread pool gives each thread
+    a run of its own (``thread_pool.run_split``)."""
     M = out.shape[1]
     per_item = -(-M // _MR)  # row blocks per batch item
-    total = out.shape[0] * per_item
-    for t in prange(threads):
-        start, stop = t * total // threads, (t + 1) * total // threads
-        while start < stop:
-            p, first = start // per_item, start % per_item
-            last = min(per_item, first + stop - start)
-            _matmul_rows(a[p], a_t, b[p], b_t, out[p], first * _MR, min(M, last * _MR))
-            start += last - first
+    while start < stop:
+        p, first = start // per_item, start % per_item
+        last = min(per_item, first + stop - start)
+        _matmul_rows(a[p], a_t, b[p], b_t, out[p], first * _MR, min(M, last * _MR))
+        start += last - first
 
 
 def _matmul_operand(x: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -225,8 +210,9 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     C[p, i, j] = sum_k A[p, i, k] B[p, k, j]. Loop nest (see the module docstring): row blocks
     of 4 / k in steps of 4 / j vectorised, with k-blocks and column panels for the caches.
-    Products of at least _PARALLEL_MIN_MACS multiply-adds run on all Numba threads. Any layout is
-    accepted: transposed views are read in place, other strides are copied first.
+    Products of at least _PARALLEL_MIN_MACS multiply-adds share their row blocks among the
+    pool's threads. Any layout is accepted: transposed views are read in place, other strides
+    are copied first.
 
     >>> matmul(np.ones((2, 3), np.float32), np.ones((3, 4), np.float32))[0]
     array([3., 3., 3., 3.], dtype=float32)
@@ -248,17 +234,15 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if not b.flags.c_contiguous:
         b, b_t = _matmul_operand(b)
     out = np.empty((batch, M, N) if ndim == 3 else (M, N), a.dtype)
-    if batch * M * N * K >= _PARALLEL_MIN_MACS and batch * M > _MR:
-        threads = numba.get_num_threads()
-        if threads > 1:
-            if ndim == 2:
-                a, b, out = a[None], b[None], out[None]  # (1, ., .) views
-            _matmul_parallel(a, a_t, b, b_t, out, threads)
-            return out if ndim == 3 else out[0]
+    blocks = batch * -(-M // _MR)  # row blocks of 4, over all batch items
+    threads = 1
+    if batch * M * N * K >= _PARALLEL_MIN_MACS and blocks > 1:
+        threads = min(thread_pool.num_threads(), blocks)
     if ndim == 2:
-        _matmul_serial(a, a_t, b, b_t, out)
+        a, b, out3 = a[None], b[None], out[None]  # (1, ., .) views: one kernel for both cases
     else:
-        _matmul_serial_batched(a, a_t, b, b_t, out)
+        out3 = out
+    thread_pool.run_split(_matmul_blocks, (a, a_t, b, b_t, out3), blocks, threads)
     return out
 
 

@@ -15,10 +15,11 @@ dL/d``hs[1:]`` (the step outputs), and the carried gradients ``dh`` (and the LST
 start as those of the final states; truncated BPTT with ``truncate > 0`` zeroes the gradient
 carried from step t back to step t - 1 whenever ``t % truncate == 0``.
 
-Parallelism: the rows of a batch never interact, so each thread takes a run of rows (a multiple
-of 4, the matmul's row block) through the whole time loop: one fork-join per sequence, no
-barrier per step. ``threads`` is 1 for small sequences (see :func:`threads_for`), and such a
-kernel runs while Numba's thread count is 1, on the calling thread alone (see :func:`_run`).
+Threads: the rows of a batch never interact, so each kernel computes the rows ``i0:i1`` only,
+through the whole time loop, and the wrappers hand each thread of ``thread_pool.py`` a run of
+rows (a multiple of 4, the matmul's row block): one fork-join per sequence, no barrier per step.
+Small sequences run on one thread (see :func:`threads_for`). The kernels release the GIL
+(``nogil=True``).
 
 The wrappers at the end hand the kernels C-contiguous arrays only (a weight in another layout is
 copied first): each kernel then compiles once per dtype, and its row loops vectorise.
@@ -32,36 +33,29 @@ float64, to 1e-10), and both are checked against finite differences.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from minigrad.approximations import sigmoid_f32, tanh_f32
-from minigrad.kernels import _FLAGS, _sigmoid_exact, _tanh_exact
+from minigrad import thread_pool
+from minigrad.kernels import _FLAGS, _sigmoid, _tanh
 from minigrad.matmul_kernels import _BLOCK_BYTES, _KU, _MR, _PARALLEL_MIN_MACS, _tile1, _tile4
+
+_KERNEL = {"cache": True, "nogil": True, "fastmath": _FLAGS, "error_model": "numpy"}
+_INLINE = {"inline": "always", "fastmath": _FLAGS, "error_model": "numpy"}
 
 
 def threads_for(batch: int, steps: int, units: int, width: int) -> int:
-    """How many threads a sequence kernel uses: all Numba threads when the recurrent products
-    (``steps`` of ``(batch, units) @ (units, width)``) reach the matmul's parallel threshold
-    and there are at least two row blocks to share, else one."""
+    """How many threads a sequence kernel uses: all of the pool's when the recurrent products
+    (``steps`` of ``(batch, units) @ (units, width)``) reach the matmul's threshold and there
+    are at least two row blocks to share, else one."""
     if batch * units * width * steps < _PARALLEL_MIN_MACS or batch <= _MR:
         return 1
-    return numba.get_num_threads()
+    return min(thread_pool.num_threads(), -(-batch // _MR))
 
 
 # --------------------------------------------------------------------------------------------
 # building blocks
 # --------------------------------------------------------------------------------------------
-
-
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _row_range(batch, thread, threads):
-    """Rows ``[i0, i1)`` of ``thread``: the row blocks of 4, cut into ``threads`` even runs."""
-    blocks = (batch + _MR - 1) // _MR
-    i0 = thread * blocks // threads * _MR
-    i1 = (thread + 1) * blocks // threads * _MR
-    return min(i0, batch), min(i1, batch)
 
 
 @njit(cache=True, fastmath=_FLAGS, error_model="numpy")
@@ -81,29 +75,18 @@ def _rows_matmul(a, b, out, i0, i1):
             rows = min(_MR, i1 - i)
             arows = a[i : i + rows, k0 : k0 + kb]
             if rows == _MR:
-                _tile4(arows, bk, out, i, 0, N)
+                _tile4(arows, bk, out[i], out[i + 1], out[i + 2], out[i + 3])
             else:
                 for r in range(rows):
-                    _tile1(arows[r], bk, out, i + r, 0, N)
+                    _tile1(arows[r], bk, out[i + r])
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _tanh_into(x, out):
-    """out = tanh(x) for 1-D arrays (x and out must not overlap), the kernels of kernels.py:
-    float32 by the rational approximation, float64 exact."""
-    if x.itemsize == 4:
-        tanh_f32(x, out)
-    else:
-        _tanh_exact(x, out)
-
-
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _sigmoid_into(x, out):
-    """out = sigmoid(x) for 1-D arrays that do not overlap (float32 approximate, float64 exact)."""
-    if x.itemsize == 4:
-        sigmoid_f32(x, out)
-    else:
-        _sigmoid_exact(x, out)
+@njit(**_INLINE)
+def _copy(src, dst):
+    """dst[j] = src[j] for 1-D arrays of one size (a loop: an array assignment would compile
+    Numba's shape-mismatch error message, strings and all)."""
+    for j in range(dst.size):
+        dst[j] = src[j]
 
 
 # --------------------------------------------------------------------------------------------
@@ -111,62 +94,61 @@ def _sigmoid_into(x, out):
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy", parallel=True)
-def _simple_rnn_forward(xw, u, keep, hs, threads):
+@njit(**_KERNEL)
+def _simple_rnn_forward(xw, u, keep, hs, i0, i1):
     """For t < T, kept rows: hs[t+1] = tanh(xw[t] + hs[t] @ u); masked rows: hs[t+1] = hs[t]."""
     T, B = keep.shape
-    for thread in prange(threads):
-        i0, i1 = _row_range(B, thread, threads)
-        z = np.empty((B, u.shape[1]), hs.dtype)  # rows i0:i1 used
-        for t in range(T):
-            _rows_matmul(hs[t], u, z, i0, i1)
-            for b in range(i0, i1):
-                if keep[t, b]:
-                    zr, xr = z[b], xw[t, b]
-                    for j in range(zr.size):
-                        zr[j] += xr[j]
-                    _tanh_into(zr, hs[t + 1, b])
-                else:
-                    hs[t + 1, b] = hs[t, b]
+    z = np.empty((B, u.shape[1]), hs.dtype)  # rows i0:i1 used
+    for t in range(T):
+        _rows_matmul(hs[t], u, z, i0, i1)
+        for b in range(i0, i1):
+            if keep[t, b]:
+                zr, xr = z[b], xw[t, b]
+                for j in range(zr.size):
+                    zr[j] += xr[j]
+                _tanh(zr, hs[t + 1, b])
+            else:
+                _copy(hs[t, b], hs[t + 1, b])
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy", parallel=True)
-def _simple_rnn_backward(u_t, keep, hs, dhs, dz, dh, truncate, threads):
+@njit(**_KERNEL)
+def _simple_rnn_backward(u_t, keep, hs, dhs, dz, dh, truncate, i0, i1):
     """Reverse loop carrying dh (B, H), which starts as dL/dh_T and ends as dL/dh0.
 
     Kept rows: dh += dhs[t]; dz[t] = dh * (1 - hs[t+1]^2); dh = dz[t] @ U^T. Masked rows:
     dh += dhs[t]; dz[t] = 0; dh passes to step t - 1 unchanged."""
     T, B = keep.shape
-    for thread in prange(threads):
-        i0, i1 = _row_range(B, thread, threads)
-        dh_prev = np.empty((B, u_t.shape[1]), dh.dtype)  # rows i0:i1 used
-        for t in range(T - 1, -1, -1):
-            for b in range(i0, i1):
-                dhr, dzr, h = dh[b], dz[t, b], hs[t + 1, b]
+    dh_prev = np.empty((B, u_t.shape[1]), dh.dtype)  # rows i0:i1 used
+    for t in range(T - 1, -1, -1):
+        for b in range(i0, i1):
+            dhr, dzr, h = dh[b], dz[t, b], hs[t + 1, b]
+            for j in range(dhr.size):
+                dhr[j] += dhs[t, b, j]
+            if keep[t, b]:
                 for j in range(dhr.size):
-                    dhr[j] += dhs[t, b, j]
-                if keep[t, b]:
-                    for j in range(dhr.size):
-                        dzr[j] = dhr[j] * (1 - h[j] * h[j])
-                else:
-                    dzr[:] = 0
-            _rows_matmul(dz[t], u_t, dh_prev, i0, i1)
-            _carry_back(keep, dh, dh_prev, None, t, truncate, i0, i1)
+                    dzr[j] = dhr[j] * (1 - h[j] * h[j])
+            else:
+                dzr[:] = 0
+        _rows_matmul(dz[t], u_t, dh_prev, i0, i1)
+        _carry_back(keep, dh, dh_prev, t, truncate, i0, i1)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
-def _carry_back(keep, dh, dh_prev, dc, t, truncate, i0, i1):
+@njit(**_INLINE)
+def _cut(t, truncate):
+    """Whether truncated BPTT stops the gradient between step t and step t - 1."""
+    return truncate > 0 and t > 0 and t % truncate == 0
+
+
+@njit(**_INLINE)
+def _carry_back(keep, dh, dh_prev, t, truncate, i0, i1):
     """Hand the gradient of step t to step t - 1: kept rows take ``dh_prev`` (the gradient
-    through the step), masked rows keep ``dh``; at a truncation boundary both carries (and
-    ``dc`` when given) become zero."""
-    cut = truncate > 0 and t > 0 and t % truncate == 0
+    through the step), masked rows keep ``dh``; at a truncation boundary it becomes zero."""
+    cut = _cut(t, truncate)
     for b in range(i0, i1):
         if cut:
             dh[b] = 0
-            if dc is not None:
-                dc[b] = 0
         elif keep[t, b]:
-            dh[b] = dh_prev[b]
+            _copy(dh_prev[b], dh[b])
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,38 +157,36 @@ def _carry_back(keep, dh, dh_prev, dc, t, truncate, i0, i1):
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy", parallel=True)
-def _lstm_forward(xw, u, keep, hs, cs, acts, tanh_c, threads):
+@njit(**_KERNEL)
+def _lstm_forward(xw, u, keep, hs, cs, acts, tanh_c, i0, i1):
     """Fills hs, cs (T+1, B, H) from hs[0], cs[0]; acts (T, B, 4H) the activated gates i f g o,
     tanh_c (T, B, H) = tanh(c_t). Masked rows carry h and c (acts, tanh_c left unset)."""
     T, B = keep.shape
     H = u.shape[0]
-    for thread in prange(threads):
-        i0, i1 = _row_range(B, thread, threads)
-        z = np.empty((B, 4 * H), hs.dtype)
-        for t in range(T):
-            _rows_matmul(hs[t], u, z, i0, i1)
-            for b in range(i0, i1):
-                if not keep[t, b]:
-                    hs[t + 1, b] = hs[t, b]
-                    cs[t + 1, b] = cs[t, b]
-                    continue
-                zr, xr, a = z[b], xw[t, b], acts[t, b]
-                for j in range(4 * H):
-                    zr[j] += xr[j]
-                _sigmoid_into(zr[: 2 * H], a[: 2 * H])
-                _tanh_into(zr[2 * H : 3 * H], a[2 * H : 3 * H])
-                _sigmoid_into(zr[3 * H :], a[3 * H :])
-                c_prev, c, tc, h = cs[t, b], cs[t + 1, b], tanh_c[t, b], hs[t + 1, b]
-                for j in range(H):
-                    c[j] = a[H + j] * c_prev[j] + a[j] * a[2 * H + j]
-                _tanh_into(c, tc)
-                for j in range(H):
-                    h[j] = a[3 * H + j] * tc[j]
+    z = np.empty((B, 4 * H), hs.dtype)
+    for t in range(T):
+        _rows_matmul(hs[t], u, z, i0, i1)
+        for b in range(i0, i1):
+            if not keep[t, b]:
+                _copy(hs[t, b], hs[t + 1, b])
+                _copy(cs[t, b], cs[t + 1, b])
+                continue
+            zr, xr, a = z[b], xw[t, b], acts[t, b]
+            for j in range(4 * H):
+                zr[j] += xr[j]
+            _sigmoid(zr[: 2 * H], a[: 2 * H])
+            _tanh(zr[2 * H : 3 * H], a[2 * H : 3 * H])
+            _sigmoid(zr[3 * H :], a[3 * H :])
+            c_prev, c, tc, h = cs[t, b], cs[t + 1, b], tanh_c[t, b], hs[t + 1, b]
+            for j in range(H):
+                c[j] = a[H + j] * c_prev[j] + a[j] * a[2 * H + j]
+            _tanh(c, tc)
+            for j in range(H):
+                h[j] = a[3 * H + j] * tc[j]
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy", parallel=True)
-def _lstm_backward(u_t, keep, cs, acts, tanh_c, dhs, dz, dh, dc, truncate, threads):
+@njit(**_KERNEL)
+def _lstm_backward(u_t, keep, cs, acts, tanh_c, dhs, dz, dh, dc, truncate, i0, i1):
     """Reverse loop carrying dh and dc (B, H), which start as dL/dh_T and dL/dc_T and end as the
     gradients of the initial states. For a kept row, with dh += dhs[t]::
 
@@ -216,28 +196,28 @@ def _lstm_backward(u_t, keep, cs, acts, tanh_c, dhs, dz, dh, dc, truncate, threa
     """
     T, B = keep.shape
     H = u_t.shape[1]
-    for thread in prange(threads):
-        i0, i1 = _row_range(B, thread, threads)
-        dh_prev = np.empty((B, H), dh.dtype)
-        for t in range(T - 1, -1, -1):
-            for b in range(i0, i1):
-                dhr, dcr, dzr = dh[b], dc[b], dz[t, b]
-                for j in range(H):
-                    dhr[j] += dhs[t, b, j]
-                if not keep[t, b]:
-                    dzr[:] = 0
-                    continue
-                a, tc, c_prev = acts[t, b], tanh_c[t, b], cs[t, b]
-                for j in range(H):
-                    i, f, g, o = a[j], a[H + j], a[2 * H + j], a[3 * H + j]
-                    dcj = dcr[j] + dhr[j] * o * (1 - tc[j] * tc[j])
-                    dzr[j] = dcj * g * i * (1 - i)
-                    dzr[H + j] = dcj * c_prev[j] * f * (1 - f)
-                    dzr[2 * H + j] = dcj * i * (1 - g * g)
-                    dzr[3 * H + j] = dhr[j] * tc[j] * o * (1 - o)
-                    dcr[j] = dcj * f
-            _rows_matmul(dz[t], u_t, dh_prev, i0, i1)
-            _carry_back(keep, dh, dh_prev, dc, t, truncate, i0, i1)
+    dh_prev = np.empty((B, H), dh.dtype)
+    for t in range(T - 1, -1, -1):
+        for b in range(i0, i1):
+            dhr, dcr, dzr = dh[b], dc[b], dz[t, b]
+            for j in range(H):
+                dhr[j] += dhs[t, b, j]
+            if not keep[t, b]:
+                dzr[:] = 0
+                continue
+            a, tc, c_prev = acts[t, b], tanh_c[t, b], cs[t, b]
+            for j in range(H):
+                i, f, g, o = a[j], a[H + j], a[2 * H + j], a[3 * H + j]
+                dcj = dcr[j] + dhr[j] * o * (1 - tc[j] * tc[j])
+                dzr[j] = dcj * g * i * (1 - i)
+                dzr[H + j] = dcj * c_prev[j] * f * (1 - f)
+                dzr[2 * H + j] = dcj * i * (1 - g * g)
+                dzr[3 * H + j] = dhr[j] * tc[j] * o * (1 - o)
+                dcr[j] = dcj * f
+        _rows_matmul(dz[t], u_t, dh_prev, i0, i1)
+        _carry_back(keep, dh, dh_prev, t, truncate, i0, i1)
+        if _cut(t, truncate):
+            dc[i0:i1] = 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -248,38 +228,36 @@ def _lstm_backward(u_t, keep, cs, acts, tanh_c, dhs, dz, dh, dc, truncate, threa
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy", parallel=True)
-def _gru_forward(xw, u, b_rec, keep, hs, acts, p_h, threads):
+@njit(**_KERNEL)
+def _gru_forward(xw, u, b_rec, keep, hs, acts, p_h, i0, i1):
     """reset_after=True. Fills hs (T+1, B, H) from hs[0]; acts (T, B, 3H) = z, r, hh and p_h
     (T, B, H) = h_{t-1} @ U_h + b_rec_h, for kept rows. ``b_rec`` (3H,) may be zeros."""
     T, B = keep.shape
     H = u.shape[0]
-    for thread in prange(threads):
-        i0, i1 = _row_range(B, thread, threads)
-        p = np.empty((B, 3 * H), hs.dtype)
-        pre = np.empty(H, hs.dtype)
-        for t in range(T):
-            _rows_matmul(hs[t], u, p, i0, i1)
-            for b in range(i0, i1):
-                if not keep[t, b]:
-                    hs[t + 1, b] = hs[t, b]
-                    continue
-                pr, xr, a, ph = p[b], xw[t, b], acts[t, b], p_h[t, b]
-                for j in range(2 * H):
-                    pr[j] += xr[j] + b_rec[j]
-                _sigmoid_into(pr[: 2 * H], a[: 2 * H])
-                for j in range(H):
-                    ph[j] = pr[2 * H + j] + b_rec[2 * H + j]
-                    pre[j] = xr[2 * H + j] + a[H + j] * ph[j]
-                _tanh_into(pre, a[2 * H :])
-                h_prev, h = hs[t, b], hs[t + 1, b]
-                for j in range(H):
-                    hh = a[2 * H + j]
-                    h[j] = hh + a[j] * (h_prev[j] - hh)
+    p = np.empty((B, 3 * H), hs.dtype)
+    pre = np.empty(H, hs.dtype)
+    for t in range(T):
+        _rows_matmul(hs[t], u, p, i0, i1)
+        for b in range(i0, i1):
+            if not keep[t, b]:
+                _copy(hs[t, b], hs[t + 1, b])
+                continue
+            pr, xr, a, ph = p[b], xw[t, b], acts[t, b], p_h[t, b]
+            for j in range(2 * H):
+                pr[j] += xr[j] + b_rec[j]
+            _sigmoid(pr[: 2 * H], a[: 2 * H])
+            for j in range(H):
+                ph[j] = pr[2 * H + j] + b_rec[2 * H + j]
+                pre[j] = xr[2 * H + j] + a[H + j] * ph[j]
+            _tanh(pre, a[2 * H :])
+            h_prev, h = hs[t, b], hs[t + 1, b]
+            for j in range(H):
+                hh = a[2 * H + j]
+                h[j] = hh + a[j] * (h_prev[j] - hh)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy", parallel=True)
-def _gru_backward(u_t, keep, hs, acts, p_h, dhs, dxw, dp, dh, truncate, threads):
+@njit(**_KERNEL)
+def _gru_backward(u_t, keep, hs, acts, p_h, dhs, dxw, dp, dh, truncate, i0, i1):
     """reset_after=True. Reverse loop carrying dh (dL/dh_T at the start, dL/dh0 at the end).
     For a kept row, with dh += dhs[t] and dhh = dh (1 - z)(1 - hh^2)::
 
@@ -289,69 +267,65 @@ def _gru_backward(u_t, keep, hs, acts, p_h, dhs, dxw, dp, dh, truncate, threads)
     """
     T, B = keep.shape
     H = u_t.shape[1]
-    for thread in prange(threads):
-        i0, i1 = _row_range(B, thread, threads)
-        dh_prev = np.empty((B, H), dh.dtype)
-        for t in range(T - 1, -1, -1):
-            for b in range(i0, i1):
-                dhr, dx, dpr = dh[b], dxw[t, b], dp[t, b]
-                for j in range(H):
-                    dhr[j] += dhs[t, b, j]
-                if not keep[t, b]:
-                    dx[:] = 0
-                    dpr[:] = 0
-                    continue
-                a, ph, h_prev = acts[t, b], p_h[t, b], hs[t, b]
-                for j in range(H):
-                    z, r, hh = a[j], a[H + j], a[2 * H + j]
-                    dhh = dhr[j] * (1 - z) * (1 - hh * hh)
-                    dzj = dhr[j] * (h_prev[j] - hh) * z * (1 - z)
-                    drj = dhh * ph[j] * r * (1 - r)
-                    dx[j], dx[H + j], dx[2 * H + j] = dzj, drj, dhh
-                    dpr[j], dpr[H + j], dpr[2 * H + j] = dzj, drj, dhh * r
-                    dhr[j] = dhr[j] * z
-            _rows_matmul(dp[t], u_t, dh_prev, i0, i1)
-            _carry_back_added(keep, dh, dh_prev, t, truncate, i0, i1)
+    dh_prev = np.empty((B, H), dh.dtype)
+    for t in range(T - 1, -1, -1):
+        for b in range(i0, i1):
+            dhr, dx, dpr = dh[b], dxw[t, b], dp[t, b]
+            for j in range(H):
+                dhr[j] += dhs[t, b, j]
+            if not keep[t, b]:
+                dx[:] = 0
+                dpr[:] = 0
+                continue
+            a, ph, h_prev = acts[t, b], p_h[t, b], hs[t, b]
+            for j in range(H):
+                z, r, hh = a[j], a[H + j], a[2 * H + j]
+                dhh = dhr[j] * (1 - z) * (1 - hh * hh)
+                dzj = dhr[j] * (h_prev[j] - hh) * z * (1 - z)
+                drj = dhh * ph[j] * r * (1 - r)
+                dx[j], dx[H + j], dx[2 * H + j] = dzj, drj, dhh
+                dpr[j], dpr[H + j], dpr[2 * H + j] = dzj, drj, dhh * r
+                dhr[j] = dhr[j] * z
+        _rows_matmul(dp[t], u_t, dh_prev, i0, i1)
+        _carry_back_added(keep, dh, dh_prev, t, truncate, i0, i1)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy", parallel=True)
-def _gru_forward_reset_before(xw, u_zr, u_h, keep, hs, acts, rh, threads):
+@njit(**_KERNEL)
+def _gru_forward_reset_before(xw, u_zr, u_h, keep, hs, acts, rh, i0, i1):
     """reset_after=False. Fills hs (T+1, B, H) from hs[0]; acts (T, B, 3H) = z, r, hh and
     rh (T, B, H) = r h_{t-1} (zero on masked rows)."""
     T, B = keep.shape
     H = u_h.shape[0]
-    for thread in prange(threads):
-        i0, i1 = _row_range(B, thread, threads)
-        p = np.empty((B, 2 * H), hs.dtype)
-        q = np.empty((B, H), hs.dtype)
-        for t in range(T):
-            _rows_matmul(hs[t], u_zr, p, i0, i1)
-            for b in range(i0, i1):
-                if not keep[t, b]:
-                    rh[t, b] = 0
-                    continue
-                pr, xr, a, h_prev = p[b], xw[t, b], acts[t, b], hs[t, b]
-                for j in range(2 * H):
-                    pr[j] += xr[j]
-                _sigmoid_into(pr, a[: 2 * H])
-                for j in range(H):
-                    rh[t, b, j] = a[H + j] * h_prev[j]
-            _rows_matmul(rh[t], u_h, q, i0, i1)
-            for b in range(i0, i1):
-                if not keep[t, b]:
-                    hs[t + 1, b] = hs[t, b]
-                    continue
-                qr, xr, a, h_prev, h = q[b], xw[t, b], acts[t, b], hs[t, b], hs[t + 1, b]
-                for j in range(H):
-                    qr[j] += xr[2 * H + j]
-                _tanh_into(qr, a[2 * H :])
-                for j in range(H):
-                    hh = a[2 * H + j]
-                    h[j] = hh + a[j] * (h_prev[j] - hh)
+    p = np.empty((B, 2 * H), hs.dtype)
+    q = np.empty((B, H), hs.dtype)
+    for t in range(T):
+        _rows_matmul(hs[t], u_zr, p, i0, i1)
+        for b in range(i0, i1):
+            if not keep[t, b]:
+                rh[t, b] = 0
+                continue
+            pr, xr, a, h_prev = p[b], xw[t, b], acts[t, b], hs[t, b]
+            for j in range(2 * H):
+                pr[j] += xr[j]
+            _sigmoid(pr, a[: 2 * H])
+            for j in range(H):
+                rh[t, b, j] = a[H + j] * h_prev[j]
+        _rows_matmul(rh[t], u_h, q, i0, i1)
+        for b in range(i0, i1):
+            if not keep[t, b]:
+                _copy(hs[t, b], hs[t + 1, b])
+                continue
+            qr, xr, a, h_prev, h = q[b], xw[t, b], acts[t, b], hs[t, b], hs[t + 1, b]
+            for j in range(H):
+                qr[j] += xr[2 * H + j]
+            _tanh(qr, a[2 * H :])
+            for j in range(H):
+                hh = a[2 * H + j]
+                h[j] = hh + a[j] * (h_prev[j] - hh)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy", parallel=True)
-def _gru_backward_reset_before(u_zr_t, u_h_t, keep, hs, acts, dhs, dzr, dhh, dh, truncate, threads):
+@njit(**_KERNEL)
+def _gru_backward_reset_before(u_zr_t, u_h_t, keep, hs, acts, dhs, dzr, dhh, dh, truncate, i0, i1):
     """reset_after=False. Reverse loop carrying dh. For a kept row, with dh += dhs[t]::
 
     dhh[t] = dh (1 - z)(1 - hh^2);   d(rh) = dhh[t] @ U_h^T
@@ -360,42 +334,40 @@ def _gru_backward_reset_before(u_zr_t, u_h_t, keep, hs, acts, dhs, dzr, dhh, dh,
     """
     T, B = keep.shape
     H = u_h_t.shape[1]
-    for thread in prange(threads):
-        i0, i1 = _row_range(B, thread, threads)
-        drh = np.empty((B, H), dh.dtype)
-        dh_prev = np.empty((B, H), dh.dtype)
-        for t in range(T - 1, -1, -1):
-            for b in range(i0, i1):
-                dhr, dg, dc = dh[b], dzr[t, b], dhh[t, b]
-                for j in range(H):
-                    dhr[j] += dhs[t, b, j]
-                if not keep[t, b]:
-                    dg[:] = 0
-                    dc[:] = 0
-                    continue
-                a, h_prev = acts[t, b], hs[t, b]
-                for j in range(H):
-                    z, hh = a[j], a[2 * H + j]
-                    dc[j] = dhr[j] * (1 - z) * (1 - hh * hh)
-                    dg[j] = dhr[j] * (h_prev[j] - hh) * z * (1 - z)
-            _rows_matmul(dhh[t], u_h_t, drh, i0, i1)
-            for b in range(i0, i1):
-                if not keep[t, b]:
-                    continue
-                dhr, dg, a, h_prev, d = dh[b], dzr[t, b], acts[t, b], hs[t, b], drh[b]
-                for j in range(H):
-                    z, r = a[j], a[H + j]
-                    dg[H + j] = d[j] * h_prev[j] * r * (1 - r)
-                    dhr[j] = dhr[j] * z + d[j] * r
-            _rows_matmul(dzr[t], u_zr_t, dh_prev, i0, i1)
-            _carry_back_added(keep, dh, dh_prev, t, truncate, i0, i1)
+    drh = np.empty((B, H), dh.dtype)
+    dh_prev = np.empty((B, H), dh.dtype)
+    for t in range(T - 1, -1, -1):
+        for b in range(i0, i1):
+            dhr, dg, dc = dh[b], dzr[t, b], dhh[t, b]
+            for j in range(H):
+                dhr[j] += dhs[t, b, j]
+            if not keep[t, b]:
+                dg[:] = 0
+                dc[:] = 0
+                continue
+            a, h_prev = acts[t, b], hs[t, b]
+            for j in range(H):
+                z, hh = a[j], a[2 * H + j]
+                dc[j] = dhr[j] * (1 - z) * (1 - hh * hh)
+                dg[j] = dhr[j] * (h_prev[j] - hh) * z * (1 - z)
+        _rows_matmul(dhh[t], u_h_t, drh, i0, i1)
+        for b in range(i0, i1):
+            if not keep[t, b]:
+                continue
+            dhr, dg, a, h_prev, d = dh[b], dzr[t, b], acts[t, b], hs[t, b], drh[b]
+            for j in range(H):
+                z, r = a[j], a[H + j]
+                dg[H + j] = d[j] * h_prev[j] * r * (1 - r)
+                dhr[j] = dhr[j] * z + d[j] * r
+        _rows_matmul(dzr[t], u_zr_t, dh_prev, i0, i1)
+        _carry_back_added(keep, dh, dh_prev, t, truncate, i0, i1)
 
 
-@njit(cache=True, fastmath=_FLAGS, error_model="numpy")
+@njit(**_INLINE)
 def _carry_back_added(keep, dh, dh_prev, t, truncate, i0, i1):
     """As _carry_back, for cells whose state also reaches the next step directly (the GRU's
     ``z h_{t-1}``): kept rows add ``dh_prev`` to the direct part already in ``dh``."""
-    cut = truncate > 0 and t > 0 and t % truncate == 0
+    cut = _cut(t, truncate)
     for b in range(i0, i1):
         if cut:
             dh[b] = 0
@@ -417,31 +389,18 @@ def _states(h0: np.ndarray, steps: int) -> np.ndarray:
     return hs
 
 
-def _threads(keep: np.ndarray, u: np.ndarray) -> int:
+def _run(kernel, u: np.ndarray, keep: np.ndarray, *args) -> None:
+    """``kernel(*args, i0, i1)`` for runs of the batch rows, one run per thread (as many threads
+    as :func:`threads_for` the recurrent kernel ``u`` allows)."""
     steps, batch = keep.shape
-    return threads_for(batch, steps, u.shape[0], u.shape[1])
-
-
-def _run(kernel, arguments: tuple, threads: int) -> None:
-    """``kernel(*arguments, threads)``. With one thread, Numba's thread count is 1 during the
-    call: the parallel region then runs on the calling thread alone instead of waking the whole
-    pool, whose start-up and spin-waits cost milliseconds of wall and CPU time per call on a
-    loaded machine (far more than a small sequence's work)."""
-    if threads > 1:
-        kernel(*arguments, threads)
-        return
-    saved = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        kernel(*arguments, 1)
-    finally:
-        numba.set_num_threads(saved)
+    threads = threads_for(batch, steps, u.shape[0], u.shape[1])
+    thread_pool.run_split(kernel, args, batch, threads, grain=_MR)
 
 
 def simple_rnn_forward(xw, u, keep, h0) -> np.ndarray:
     """``hs (T + 1, B, H)`` of ``h_t = tanh(xw[t] + h_{t-1} @ u)`` (masked rows carry h)."""
     hs = _states(h0, keep.shape[0])
-    _run(_simple_rnn_forward, (xw, np.ascontiguousarray(u), keep, hs), _threads(keep, u))
+    _run(_simple_rnn_forward, u, keep, xw, np.ascontiguousarray(u), keep, hs)
     return hs
 
 
@@ -457,7 +416,7 @@ def simple_rnn_backward(u, keep, hs, dhs, dh_last, truncate):
     dz = np.empty(dhs.shape, dhs.dtype)
     dh = _carry(dh_last)
     u_t = np.ascontiguousarray(u.T)
-    _run(_simple_rnn_backward, (u_t, keep, hs, dhs, dz, dh, truncate), _threads(keep, u))
+    _run(_simple_rnn_backward, u, keep, u_t, keep, hs, dhs, dz, dh, truncate)
     return dz, dh
 
 
@@ -467,9 +426,7 @@ def lstm_forward(xw, u, keep, h0, c0):
     hs, cs = _states(h0, steps), _states(c0, steps)
     acts = np.empty((steps, batch, 4 * units), h0.dtype)
     tanh_c = np.empty((steps, batch, units), h0.dtype)
-    _run(
-        _lstm_forward, (xw, np.ascontiguousarray(u), keep, hs, cs, acts, tanh_c), _threads(keep, u)
-    )
+    _run(_lstm_forward, u, keep, xw, np.ascontiguousarray(u), keep, hs, cs, acts, tanh_c)
     return hs, cs, acts, tanh_c
 
 
@@ -480,9 +437,7 @@ def lstm_backward(u, keep, cs, acts, tanh_c, dhs, dh_last, dc_last, truncate):
     dz = np.empty(acts.shape, acts.dtype)
     dh, dc = _carry(dh_last), _carry(dc_last)
     u_t = np.ascontiguousarray(u.T)
-    _run(
-        _lstm_backward, (u_t, keep, cs, acts, tanh_c, dhs, dz, dh, dc, truncate), _threads(keep, u)
-    )
+    _run(_lstm_backward, u, keep, u_t, keep, cs, acts, tanh_c, dhs, dz, dh, dc, truncate)
     return dz, dh, dc
 
 
@@ -493,7 +448,7 @@ def gru_forward(xw, u, b_rec, keep, h0):
     hs = _states(h0, steps)
     acts = np.empty((steps, batch, 3 * units), h0.dtype)
     p_h = np.empty((steps, batch, units), h0.dtype)
-    _run(_gru_forward, (xw, np.ascontiguousarray(u), b_rec, keep, hs, acts, p_h), _threads(keep, u))
+    _run(_gru_forward, u, keep, xw, np.ascontiguousarray(u), b_rec, keep, hs, acts, p_h)
     return hs, acts, p_h
 
 
@@ -505,7 +460,7 @@ def gru_backward(u, keep, hs, acts, p_h, dhs, dh_last, truncate):
     dp = np.empty(acts.shape, acts.dtype)
     dh = _carry(dh_last)
     u_t = np.ascontiguousarray(u.T)
-    _run(_gru_backward, (u_t, keep, hs, acts, p_h, dhs, dxw, dp, dh, truncate), _threads(keep, u))
+    _run(_gru_backward, u, keep, u_t, keep, hs, acts, p_h, dhs, dxw, dp, dh, truncate)
     return dxw, dp, dh
 
 
@@ -517,7 +472,7 @@ def gru_forward_reset_before(xw, u, keep, h0):
     rh = np.empty((steps, batch, units), h0.dtype)
     u_zr = np.ascontiguousarray(u[:, : 2 * units])
     u_h = np.ascontiguousarray(u[:, 2 * units :])
-    _run(_gru_forward_reset_before, (xw, u_zr, u_h, keep, hs, acts, rh), _threads(keep, u))
+    _run(_gru_forward_reset_before, u, keep, xw, u_zr, u_h, keep, hs, acts, rh)
     return hs, acts, rh
 
 
@@ -531,6 +486,19 @@ def gru_backward_reset_before(u, keep, hs, acts, dhs, dh_last, truncate):
     dh = _carry(dh_last)
     u_zr_t = np.ascontiguousarray(u[:, : 2 * units].T)
     u_h_t = np.ascontiguousarray(u[:, 2 * units :].T)
-    arguments = (u_zr_t, u_h_t, keep, hs, acts, dhs, dzr, dhh, dh, truncate)
-    _run(_gru_backward_reset_before, arguments, _threads(keep, u))
+    _run(
+        _gru_backward_reset_before,
+        u,
+        keep,
+        u_zr_t,
+        u_h_t,
+        keep,
+        hs,
+        acts,
+        dhs,
+        dzr,
+        dhh,
+        dh,
+        truncate,
+    )
     return dzr, dhh, dh

@@ -6,6 +6,7 @@ import numpy as np
 
 import minigrad as mg
 from catalogue.case import Case
+from minigrad import thread_pool
 
 
 def _gradient_after_a_bad_call():
@@ -269,5 +270,11 @@ CASES = [
         lambda: mg.gradcheck(lambda x: mg.sum(mg.stop_gradient(x) * x), [[1.0, 2.0]]),
         AssertionError,
         ("input 0 at index (1,)", "tape gradient", "finite difference"),
+    ),
+    Case(
+        "thread pool given zero threads",
+        lambda: thread_pool.set_num_threads(0),
+        ValueError,
+        ("integer >= 1", "0"),
     ),
 ]

@@ -5,13 +5,15 @@ multi-threaded kernels against the single-threaded ones, and their errors.
 The layer-level comparison with the per-step loop, feature by feature, is in ``test_fused.py``.
 The ``kernels``-marked tests use small shapes and also pass with ``NUMBA_DISABLE_JIT=1``."""
 
-import numba
+import threading
+
 import numpy as np
 import pytest
 
 import minigrad as mg
 from minigrad import recurrent_kernels as rk
 from minigrad import recurrent_reference as ref
+from minigrad import thread_pool
 
 B, T, D, H = 5, 6, 3, 4
 
@@ -178,10 +180,12 @@ def test_threads_split_rows_without_changing_a_bit(dtype):
         cs = np.zeros_like(hs)
         acts = np.zeros((steps, batch, 4 * units), dtype)
         tanh_c = np.zeros((steps, batch, units), dtype)
-        rk._lstm_forward(xw, u, keep, hs, cs, acts, tanh_c, threads)
+        args = (xw, u, keep, hs, cs, acts, tanh_c)
+        thread_pool.run_split(rk._lstm_forward, args, batch, threads, grain=4)
         dz = np.empty_like(acts)
         dh, dc = np.zeros((batch, units), dtype), np.ones((batch, units), dtype)
-        rk._lstm_backward(u_t, keep, cs, acts, tanh_c, dhs, dz, dh, dc, 3, threads)
+        args = (u_t, keep, cs, acts, tanh_c, dhs, dz, dh, dc, 3)
+        thread_pool.run_split(rk._lstm_backward, args, batch, threads, grain=4)
         runs.append((hs, cs, dz, dh, dc))
     for other in runs[1:]:
         for a, b in zip(runs[0], other, strict=True):
@@ -210,22 +214,21 @@ def test_threads_for_uses_one_thread_for_small_sequences():
     assert rk.threads_for(batch=4, steps=1000, units=256, width=1024) == 1  # one row block
     assert rk.threads_for(batch=8, steps=2, units=8, width=32) == 1  # too little work
     big = rk.threads_for(batch=64, steps=100, units=128, width=512)
-    assert big == numba.get_num_threads()  # enough work and rows: every Numba thread
+    assert big == thread_pool.num_threads()  # enough work and rows: every thread of the pool
 
 
 def test_small_sequences_run_their_kernels_on_the_calling_thread_alone(monkeypatch):
-    """With one thread (threads_for), a kernel runs while Numba's thread count is 1, so its
-    parallel region wakes no pool threads; the count is restored afterwards."""
-    counts = []
+    """With one thread (threads_for), each kernel runs once, over all rows, on the calling
+    thread: no hand-off to the pool, whose wake-ups cost more than a small sequence's work."""
+    calls = []
     for name in ("_lstm_forward", "_lstm_backward"):
         kernel = getattr(rk, name)
 
-        def counting(*arguments, kernel=kernel):
-            counts.append(numba.get_num_threads())
+        def recording(*arguments, kernel=kernel):
+            calls.append((threading.get_ident(), arguments[-2], arguments[-1]))  # thread, i0, i1
             kernel(*arguments)
 
-        monkeypatch.setattr(rk, name, counting)
-    pool = numba.get_num_threads()
+        monkeypatch.setattr(rk, name, recording)
     d = arrays(4)
     xw, h0 = mg.tensor(np.swapaxes(d["x"] @ d["W"], 0, 1)), mg.tensor(d["h0"])  # (T, B, 4H)
     with mg.GradientTape() as tape:
@@ -233,8 +236,8 @@ def test_small_sequences_run_their_kernels_on_the_calling_thread_alone(monkeypat
         hs, h, c = mg.lstm_sequence(xw, h0, mg.tensor(d["c0"]), mg.tensor(d["U"]))
         loss = mg.sum(hs) + mg.sum(c)
     tape.gradient(loss, [xw, h0])
-    assert counts == [1, 1]
-    assert numba.get_num_threads() == pool
+    batch = d["h0"].shape[0]
+    assert calls == [(threading.get_ident(), 0, batch)] * 2
 
 
 def test_errors_name_what_was_received():
