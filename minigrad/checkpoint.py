@@ -30,8 +30,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import numpy as np
+
 from minigrad import tape as tape_module
-from minigrad.nest import flatten
+from minigrad.nest import flatten, pack_sequence_as
 from minigrad.tape import GradientTape, gradient_rule, record
 from minigrad.tensor import Tensor, Variable
 
@@ -58,9 +60,11 @@ def checkpoint(fn, *args):
             "mg.checkpoint: fn must return a Tensor or a nested structure of Tensors, it "
             f"returned {type(result).__name__}"
         )
+    # copies: an output that is a view (h_T = hs[-1]) would keep fn's whole buffer alive
+    outputs = [Tensor(np.array(out._data)) for out in outputs]
     variables = _variables_used(probe, arg_tensors)
     record("checkpoint", (*arg_tensors, *variables), tuple(outputs), fn=fn, args=args)
-    return result
+    return pack_sequence_as(result, outputs)
 
 
 @gradient_rule("checkpoint", multiple_outputs=True)

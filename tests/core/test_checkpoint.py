@@ -86,3 +86,16 @@ def test_a_bad_fn_is_named():
         mg.checkpoint(np.ones(2), mg.tensor([1.0]))
     with mg.GradientTape(), pytest.raises(TypeError, match="must return a Tensor.*returned int"):
         mg.checkpoint(lambda x: 3, mg.Variable([1.0]))
+
+
+def test_outputs_own_their_memory_so_fn_buffers_are_freed():
+    """An output that is a view (h_T = hs[-1]) would keep the whole buffer of fn alive on the
+    tape: the checkpoint's outputs are compact copies, with the same gradient."""
+    x = mg.Variable(np.arange(4000.0).reshape(1000, 4) / 4000)
+    with mg.GradientTape() as tape:
+        last = mg.checkpoint(lambda v: mg.tanh(v * 2.0)[-1], x)
+        loss = mg.sum(last)
+    assert last._data.base is None and last.shape == (4,)
+    expected = np.zeros((1000, 4))
+    expected[-1] = 2.0 * (1.0 - np.tanh(2.0 * x.numpy()[-1]) ** 2)
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), expected, rtol=1e-6)
