@@ -133,7 +133,7 @@ def main(quick: bool = False) -> None:
     mgl.clear_session()
     rng = mg.random.generator()
     delay, steps, units, batch, ks = 10, 40, 32, 32, [5, 10, 20]  # k < L, k = L, k > L
-    n_train, epochs = (256, 10) if quick else (1024, 12)
+    n_train, epochs = (256, 6) if quick else (1024, 12)
     train = echo_task(rng, n_train, steps, delay)
     test = echo_task(rng, 256, steps, delay)
     print(f"Delayed echo: y_t = x_(t-{delay}), {steps} steps, {n_train} training sequences")
