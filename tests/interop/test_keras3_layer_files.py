@@ -226,3 +226,60 @@ def test_an_unknown_keras_operation_is_named():
     config = {"module": "keras.src.ops.numpy", "class_name": "Cumsum", "config": {"axis": 0}}
     with pytest.raises(ValueError, match="Keras operation 'Cumsum'.*NotEqual"):
         mgl.saving.deserialize_keras_object(config)
+
+
+def test_a_sequential_built_from_data_accepts_other_lengths_when_reloaded(directory):
+    """Saved without an InputLayer (only its build_input_shape), as Keras 3 rebuilds it."""
+    keras = require_keras()
+    model = mgl.Sequential([mgl.layers.Embedding(12, 3, mask_zero=True), mgl.layers.GRU(2)])
+    model.predict(_ids(6), verbose=0)
+    path = f"{directory}/from_data.keras"
+    model.save(path)
+    longer = _ids(9)
+    expected = model.predict(longer, verbose=0)
+    _assert_same([mgl.models.load_model(path).predict(longer, verbose=0)], [expected])
+    _assert_same([np.asarray(keras.saving.load_model(path).predict(longer, verbose=0))], [expected])
+
+
+class _CustomCell(mgl.layers.SimpleRNNCell):
+    """A cell Keras does not know (and nothing registers)."""
+
+
+# minigrad options Keras 3 lacks: saved for minigrad, which reads them back; Keras names them
+KERAS_REFUSES = {
+    "truncate_gradient": (lambda L: L.LSTM(2, truncate_gradient=2), "truncate_gradient"),
+    "checkpoint_every": (lambda L: L.GRU(2, checkpoint_every=2), "checkpoint_every"),
+    "time_major": (lambda L: L.SimpleRNN(2, time_major=True), "time_major"),
+    "custom_cell": (lambda L: L.RNN(_CustomCell(2)), "_CustomCell"),
+}
+
+
+@pytest.mark.parametrize("name", list(KERAS_REFUSES))
+def test_options_keras_lacks_are_named_by_keras(name, directory):
+    keras = require_keras()
+    build, named = KERAS_REFUSES[name]
+    model = mgl.Sequential([mgl.Input((5, 2)), build(mgl.layers)])
+    path = f"{directory}/{name}.keras"
+    model.save(path)
+    x = rng.normal(size=(3, 5, 2)).astype("float32")
+    loaded = mgl.models.load_model(path, custom_objects={"_CustomCell": _CustomCell})
+    _assert_same([loaded.predict(x, verbose=0)], [model.predict(x, verbose=0)])
+    with pytest.raises((ValueError, TypeError), match=named):
+        keras.saving.load_model(path)
+
+
+def test_a_lambda_cannot_be_saved(directory):
+    """Keras stores a Lambda's Python bytecode (read only with safe_mode=False); minigrad never
+    stores code, so the file is refused when saving, naming the layer."""
+    model = mgl.Sequential([mgl.Input((3,)), mgl.layers.Lambda(lambda x: x * 2, name="double")])
+    with pytest.raises(ValueError, match="Lambda layer 'double'"):
+        model.save(f"{directory}/lambda.keras")
+
+
+def test_a_keras_lambda_file_is_refused_naming_the_lambda(directory):
+    keras = require_keras()
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda x: x * 2)])
+    path = f"{directory}/keras_lambda.keras"
+    model.save(path)
+    with pytest.raises(ValueError, match="lambda"):
+        mgl.models.load_model(path)
