@@ -84,6 +84,27 @@ def _convolutional(lib, L):
     return lib.Model(x, [L.GlobalMaxPooling1D()(h), L.GlobalAveragePooling1D()(h)])
 
 
+def _sequential_convolutional(lib, L):
+    return lib.Sequential(
+        [
+            lib.Input((8, 2)),
+            L.Conv1D(3, 2, strides=2, padding="same"),
+            L.LayerNormalization(),
+            L.AveragePooling1D(2, padding="same"),
+            L.Dropout(0.5),
+            L.BatchNormalization(),
+            L.MaxPooling1D(2),
+            L.Flatten(),
+        ]
+    )
+
+
+def _functional_reshaping(lib, L):
+    x = lib.Input((6,))
+    h = L.Permute((2, 1))(L.Reshape((3, 2))(x))
+    return lib.Model(x, L.Flatten()(L.RepeatVector(2)(L.Flatten()(L.Dense(2)(h)))))
+
+
 def _masked_time_distributed(lib, L):
     return lib.Sequential(
         [
@@ -161,6 +182,14 @@ MODELS = {
     "merges": (_merges, lambda: [rng.normal(size=(3, 4)).astype("float32") for _ in "ab"]),
     "reshaping": (_reshaping, lambda: rng.normal(size=(3, 4, 3)).astype("float32")),
     "convolutional": (_convolutional, lambda: rng.normal(size=(3, 9, 3)).astype("float32")),
+    "sequential_convolutional": (
+        _sequential_convolutional,
+        lambda: rng.normal(size=(3, 8, 2)).astype("float32"),
+    ),
+    "functional_reshaping": (
+        _functional_reshaping,
+        lambda: rng.normal(size=(3, 6)).astype("float32"),
+    ),
     "masked_time_distributed": (_masked_time_distributed, _sequences),
     "masked_functional": (_masked_functional, _sequences),
     "attention": (_attention, lambda: [_ids(5), _ids(6)]),
