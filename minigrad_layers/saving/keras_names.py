@@ -35,7 +35,9 @@ __all__ = ["FUNCTIONAL", "builtin", "from_keras_config", "keras_config", "keras_
 FUNCTIONAL = ("keras.src.models.functional", "Functional")
 
 # Layer arguments Keras 3 lacks, left out of a built-in layer's saved config when at the value
-# that changes nothing (``batch_input_shape`` always: a saved model records it in its InputLayer)
+# that changes nothing (``batch_input_shape`` always: a saved model records it in its InputLayer).
+# At another value they are written: minigrad_layers reads the file back, Keras 3 refuses it
+# naming the argument (never a model that computes something else)
 _ABSENT_IN_KERAS_3 = {"time_major": False, "truncate_gradient": None, "checkpoint_every": None}
 
 # Keras 3 arguments minigrad_layers lacks, accepted when reading at the value that changes nothing
