@@ -145,8 +145,9 @@ def _reverse() -> dict[object, tuple[str, str]]:
 @functools.cache
 def _by_name() -> dict[str, object]:
     by_name: dict[str, object] = {}
-    for (_, name), obj in _table().items():
-        by_name.setdefault(name, obj)
+    for (module, name), obj in _table().items():
+        if not module.startswith("keras.src.ops."):  # an operation is known by its module only
+            by_name.setdefault(name, obj)
     return by_name
 
 

@@ -58,6 +58,19 @@ def _merges(lib, L):
     return lib.Model([a, b], outs)
 
 
+def _masked_merges(lib, L):
+    """The masks of merged sequences (Keras writes LogicalOr, ExpandDims, ZerosLike, ...).
+
+    Keras names the ``concatenate`` operations of the mask it computes when loading a file
+    without them (minigrad writes none) ``concatenate``, ``concatenate_1``, ...: a masked
+    Concatenate layer must not be named so, else Keras refuses the file (a name used twice)."""
+    a, b = lib.Input((6,), dtype="int32"), lib.Input((6,), dtype="int32")
+    embed = L.Embedding(12, 3, mask_zero=True)
+    added = L.Add()([embed(a), embed(b)])
+    joined = L.Concatenate(name="joined")([embed(a), L.Dense(3)(embed(b))])
+    return lib.Model([a, b], [L.LSTM(2)(added), L.GRU(2)(joined)])
+
+
 def _reshaping(lib, L):
     return lib.Sequential(
         [
@@ -180,6 +193,7 @@ MODELS = {
     ),
     "bidirectional_all_merge_modes": (_bidirectional_all_modes, _ids),
     "merges": (_merges, lambda: [rng.normal(size=(3, 4)).astype("float32") for _ in "ab"]),
+    "masked_merges": (_masked_merges, lambda: [_ids(), _ids()]),
     "reshaping": (_reshaping, lambda: rng.normal(size=(3, 4, 3)).astype("float32")),
     "convolutional": (_convolutional, lambda: rng.normal(size=(3, 9, 3)).astype("float32")),
     "sequential_convolutional": (
