@@ -18,7 +18,9 @@ are the histories of the model's inputs and outputs, nested as they were given; 
 Rebuilding creates every layer from its config, then makes the recorded calls: always the first
 pending call of the earliest listed layer whose inputs exist, so the layers come back in their
 original order (the weights file is keyed by it). A ``Sequential`` config is its ``layers``
-(the ``InputLayer`` first when built), rebuilt by ``add``.
+(the ``InputLayer`` first when built), rebuilt by ``add``. A ``Sequential`` built from data has
+no ``InputLayer`` there, only its ``build_input_shape``: rebuilt from it (Keras 3 does the same),
+it still accepts other sizes where the layers allow them, as the original does.
 """
 
 from __future__ import annotations
@@ -108,7 +110,8 @@ def functional_config(model) -> dict:
 
 def sequential_config(model) -> dict:
     config = {"name": model.name, "trainable": model.trainable, "dtype": model.dtype}
-    config["layers"] = [serialize_keras_object(layer) for layer in model._layers]
+    layers = model.layers if model._from_data else model._layers
+    config["layers"] = [serialize_keras_object(layer) for layer in layers]
     if model.built:
         config["build_input_shape"] = list(model._flat_inputs[0].shape)
     return config
@@ -228,5 +231,6 @@ def sequential_from_config(cls, config: dict):
     shape = config.get("build_input_shape")
     if not model.built and shape:
         model.build(tuple(shape))
+        model.__dict__["_from_data"] = True
     _set_own_trainable(model, config)
     return model

@@ -13,7 +13,8 @@ Keras'::
 
 Every class exported by ``mgl.layers`` is a ``keras.layers`` class of the same name (so a layer
 added there is covered). Reading, a module under ``keras.`` that is not in the table (a private
-path such as ``keras.src.layers.rnn.lstm``) is matched by the class name alone.
+path such as ``keras.src.layers.rnn.lstm``) is matched by the class name alone, except the
+operations of ``keras.src.ops`` (:mod:`keras_operations`).
 
 >>> import minigrad_layers as mgl
 >>> keras_name(mgl.LSTM), keras_name(mgl.initializers.Orthogonal)
@@ -27,12 +28,16 @@ from __future__ import annotations
 import functools
 import inspect
 
+from minigrad_layers.saving.keras_operations import operation
+
 __all__ = ["FUNCTIONAL", "builtin", "from_keras_config", "keras_config", "keras_name"]
 
 FUNCTIONAL = ("keras.src.models.functional", "Functional")
 
 # Layer arguments Keras 3 lacks, left out of a built-in layer's saved config when at the value
-# that changes nothing (``batch_input_shape`` always: a saved model records it in its InputLayer)
+# that changes nothing (``batch_input_shape`` always: a saved model records it in its InputLayer).
+# At another value they are written: minigrad_layers reads the file back, Keras 3 refuses it
+# naming the argument (never a model that computes something else)
 _ABSENT_IN_KERAS_3 = {"time_major": False, "truncate_gradient": None, "checkpoint_every": None}
 
 # Keras 3 arguments minigrad_layers lacks, accepted when reading at the value that changes nothing
@@ -87,12 +92,14 @@ def _table() -> dict[tuple[str, str], object]:
     """``(module, name) -> class or function`` (built on first use: it imports the package)."""
     from minigrad_layers import activations, constraints, initializers, layers, regularizers
     from minigrad_layers.engine.model import Model, Sequential
+    from minigrad_layers.saving.keras_operations import OPERATIONS
     from minigrad_layers.training import losses, metrics, optimizers
 
     table: dict[tuple[str, str], object] = {("keras", "Sequential"): Sequential}
     table["keras", "DTypePolicy"] = DTypePolicy
     table[FUNCTIONAL] = Model
     table["keras", "Model"] = Model
+    table.update(OPERATIONS)
     for name in layers.__all__:
         if isinstance(getattr(layers, name), type):
             table["keras.layers", name] = getattr(layers, name)
@@ -138,8 +145,9 @@ def _reverse() -> dict[object, tuple[str, str]]:
 @functools.cache
 def _by_name() -> dict[str, object]:
     by_name: dict[str, object] = {}
-    for (_, name), obj in _table().items():
-        by_name.setdefault(name, obj)
+    for (module, name), obj in _table().items():
+        if not module.startswith("keras.src.ops."):  # an operation is known by its module only
+            by_name.setdefault(name, obj)
     return by_name
 
 
@@ -177,7 +185,10 @@ def from_keras_config(cls, config: dict) -> dict:
 
 
 def builtin(module: str | None, name: str):
-    """The built-in class or function Keras 3 calls ``module.name``, else ``None``."""
+    """The built-in class or function Keras 3 calls ``module.name``, else ``None`` (a Keras
+    operation, module ``keras.src.ops...``, is looked up by its module too, or a ValueError)."""
+    if isinstance(module, str) and module.startswith("keras.src.ops."):
+        return operation(module, name)
     found = _table().get((module, name))
     if found is None and (module in (None, "keras", "builtins") or module.startswith("keras.")):
         found = _by_name().get(name)

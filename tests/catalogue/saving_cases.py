@@ -147,6 +147,26 @@ CASES = [
         ("_Local", "register_keras_serializable", "custom_objects"),
     ),
     Case(
+        "deserialize a Keras operation minigrad_layers cannot compute",
+        lambda: mgl.saving.deserialize_keras_object(
+            {"module": "keras.src.ops.numpy", "class_name": "Cumsum", "config": {"axis": 0}}
+        ),
+        ValueError,
+        ("Cumsum", "keras.src.ops.numpy", "NotEqual"),
+    ),
+    Case(
+        "deserialize a Keras ConvertToTensor to a sparse tensor",
+        lambda: mgl.saving.deserialize_keras_object(
+            {
+                "module": "keras.src.ops.core",
+                "class_name": "ConvertToTensor",
+                "config": {"name": "c", "dtype": None, "sparse": True, "ragged": None},
+            }
+        ),
+        ValueError,
+        ("ConvertToTensor", "'c'", "sparse=True"),
+    ),
+    Case(
         "register a class without get_config",
         lambda: mgl.saving.register_keras_serializable()(type("Bare", (), {})),
         ValueError,

@@ -92,12 +92,7 @@ def test_keras_reads_minigrad_model_files(name, tmp_path):
     assert int(theirs.optimizer.iterations.numpy()) == model.optimizer.iterations == 1
 
 
-# Keras 3 records the mask of a functional Embedding(mask_zero=True) as an operation node
-# (keras.src.ops.numpy.NotEqual), which is not a layer: its Sequential form is read instead
-FROM_KERAS = sorted(set(MODELS) - {"masked_embedding_lstm"})
-
-
-@pytest.mark.parametrize("name", FROM_KERAS)
+@pytest.mark.parametrize("name", sorted(MODELS))
 def test_minigrad_reads_keras_model_files(name, tmp_path):
     keras = require_keras()
     build, data = MODELS[name]
