@@ -25,6 +25,7 @@ import minigrad as mg
 from minigrad_layers import activations, constraints, initializers, regularizers
 from minigrad_layers.engine.input_spec import InputSpec
 from minigrad_layers.engine.layer import Layer
+from minigrad_layers.layers.core import add_kernel_and_bias
 from minigrad_layers.layers.windows import check_output_length, pad_steps, sliding_windows
 from minigrad_layers.utils.conv_utils import (
     conv_output_length,
@@ -116,22 +117,9 @@ class Conv1D(Layer):
             )
         self.compute_output_shape(input_shape)  # a clear error for too short inputs
         self.input_spec = InputSpec(ndim=3, axes={channels_axis: channels})
-        self.kernel = self.add_weight(
-            "kernel",
-            (self.kernel_size, channels // self.groups, self.filters),
-            self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
+        add_kernel_and_bias(
+            self, (self.kernel_size, channels // self.groups, self.filters), self.filters
         )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                (self.filters,),
-                self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)

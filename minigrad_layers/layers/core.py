@@ -30,6 +30,28 @@ def _positive_int(name: str, value) -> int:
     return int(value)
 
 
+def add_kernel_and_bias(layer: Layer, kernel_shape: tuple, bias_size: int) -> None:
+    """``layer.kernel`` of ``kernel_shape`` and ``layer.bias`` ``(bias_size,)`` (None when
+    ``layer.use_bias`` is False), in Keras' creation order, each with the layer's
+    ``<name>_initializer``, ``<name>_regularizer`` and ``<name>_constraint`` (Dense, Conv1D)."""
+    layer.kernel = layer.add_weight(
+        "kernel",
+        kernel_shape,
+        layer.kernel_initializer,
+        regularizer=layer.kernel_regularizer,
+        constraint=layer.kernel_constraint,
+    )
+    layer.bias = None
+    if layer.use_bias:
+        layer.bias = layer.add_weight(
+            "bias",
+            (bias_size,),
+            layer.bias_initializer,
+            regularizer=layer.bias_regularizer,
+            constraint=layer.bias_constraint,
+        )
+
+
 class Dense(Layer):
     """``activation(inputs · kernel + bias)`` on the last axis of inputs of any rank >= 2.
 
@@ -80,22 +102,7 @@ class Dense(Layer):
                 f"input shape {input_shape}"
             )
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_shape[-1]})
-        self.kernel = self.add_weight(
-            "kernel",
-            (input_shape[-1], self.units),
-            self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                (self.units,),
-                self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        add_kernel_and_bias(self, (input_shape[-1], self.units), self.units)
 
     def call(self, inputs):
         outputs = mg.dot(inputs, self.kernel)  # (..., units)
