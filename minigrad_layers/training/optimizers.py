@@ -113,7 +113,6 @@ class Optimizer:
         self.name = name or type(self).__name__.lower()
         self.iterations = 0
         self._slots: dict[int, tuple[mg.Variable, dict[str, np.ndarray]]] = {}
-        self._flat_layout: tuple[tuple, dict[str, np.ndarray]] | None = None  # _flat_slots
 
     @classmethod
     def _own_arguments(cls) -> tuple:
@@ -158,14 +157,10 @@ class Optimizer:
                     f"of shape {v.shape}"
                 )
             grads.append(g)
-        self._update_all(variables, self._clip(grads))
+        for g, v in zip(self._clip(grads), variables, strict=True):
+            self._update(v, g, self._slots_for(v))
         self.iterations += 1
         return self.iterations
-
-    def _update_all(self, variables: list[mg.Variable], grads: list[np.ndarray]) -> None:
-        """One step for every variable; a subclass may override it to update them together."""
-        for g, v in zip(grads, variables, strict=True):
-            self._update(v, g, self._slots_for(v))
 
     def _slots_for(self, variable: mg.Variable) -> dict[str, np.ndarray]:
         entry = self._slots.get(id(variable))
@@ -173,35 +168,6 @@ class Optimizer:
             slots = {name: np.zeros(variable.shape, variable.dtype) for name in self._slot_names()}
             entry = self._slots[id(variable)] = (variable, slots)  # keeps the variable (its id)
         return entry[1]
-
-    def _flat_slots(self, variables: list[mg.Variable]) -> dict[str, np.ndarray] | None:
-        """The slots of ``variables`` laid end to end: ``{slot name: (total size,) array}``, so
-        that an update can run over all variables in a few whole-array numpy operations.
-
-        Each variable's slots become views into these arrays (``_slots_for`` still returns
-        them, so saving and loading see the same values). The layout is made on the first step
-        with these variables and kept while the same variables come in the same order; another
-        list copies the current values into a new layout. ``None`` when the variables do not
-        share one dtype (the update then runs per variable)."""
-        key = tuple(id(v) for v in variables)
-        if self._flat_layout is not None and self._flat_layout[0] == key:
-            return self._flat_layout[1]
-        dtypes = {v.dtype for v in variables}
-        if len(dtypes) != 1 or len(set(key)) != len(key):  # a variable given twice: per variable
-            return None
-        total = sum(v.size for v in variables)
-        dtype = dtypes.pop()
-        flat = {name: np.empty(total, dtype) for name in self._slot_names()}
-        start = 0
-        for variable in variables:
-            slots = self._slots_for(variable)
-            stop = start + variable.size
-            for name, array in flat.items():
-                array[start:stop] = slots[name].ravel()
-                slots[name] = array[start:stop].reshape(variable.shape)
-            start = stop
-        self._flat_layout = (key, flat)
-        return flat
 
     def _slot_names(self) -> list[str]:
         return []
@@ -362,27 +328,7 @@ class Adam(Optimizer):
     def _slot_groups(self):
         return [("m", "v"), ("v_hat",)] if self.amsgrad else [("m", "v")]
 
-    def _update_all(self, variables, grads):
-        """All variables in one pass: the gradients laid end to end like the slots
-        (``_flat_slots``), the rule applied once to the whole arrays, each variable then
-        moved by its part of the step. Elementwise, the same operations as ``_update``."""
-        flat = self._flat_slots(variables)
-        if flat is None:
-            super()._update_all(variables, grads)
-            return
-        g = np.concatenate([g.ravel() for g in grads])
-        step = self._step(g, flat)
-        start = 0
-        for variable in variables:
-            stop = start + variable.size
-            variable.assign(variable.numpy() - step[start:stop].reshape(variable.shape))
-            start = stop
-
     def _update(self, variable, g, slots):
-        variable.assign(variable.numpy() - self._step(g, slots))
-
-    def _step(self, g: np.ndarray, slots: dict) -> np.ndarray:
-        """Update the moments in ``slots`` (in place) and return ``lr_t * m / (sqrt(v) + eps)``."""
         t = self.iterations + 1
         lr_t = self.learning_rate * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
         m, v = slots["m"], slots["v"]
@@ -390,7 +336,7 @@ class Adam(Optimizer):
         v += (np.square(g) - v) * (1 - self.beta_2)
         if self.amsgrad:
             v = np.maximum(slots["v_hat"], v, out=slots["v_hat"])
-        return m * lr_t / (np.sqrt(v) + self.epsilon)
+        variable.assign(variable.numpy() - m * lr_t / (np.sqrt(v) + self.epsilon))
 
 
 class RMSprop(Optimizer):

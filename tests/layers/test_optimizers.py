@@ -163,10 +163,10 @@ def test_none_gradients_skipped_and_slots_lazy():
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
-def test_adam_over_all_variables_equals_one_optimizer_per_variable(amsgrad):
-    # Adam updates all variables in one pass over their slots laid end to end; the result is
-    # bit for bit what separate optimizers (one variable each, the per-variable rule) give,
-    # also when the list of variables changes between steps (the moments are carried over).
+def test_adam_over_several_variables_equals_one_optimizer_per_variable(amsgrad):
+    # Adam computes in work arrays shared by all its variables (of different sizes); the result
+    # is bit for bit what separate optimizers (one variable each) give, also when the list of
+    # variables changes between steps.
     rng = np.random.default_rng(3)
     shapes = [(3, 4), (4,), (2, 2, 2)]
     together = [mg.Variable(rng.normal(size=s).astype(np.float32)) for s in shapes]
