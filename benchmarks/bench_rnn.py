@@ -13,13 +13,19 @@ batch ``x (B, T, D)``, the loss ``mean(h_T ** 2)`` of its last output, and plain
 * ``torch``: ``nn.RNN`` / ``nn.LSTM`` with ``torch.set_num_threads(2)``, when PyTorch is importable
   (it is not a dependency of this project).
 
+A second table times one-step stateful inference, as in sampling text: batch 1, one timestep a
+call, ``layer(x_t)`` on a stateful ``mgl.SimpleRNN`` / ``mgl.LSTM`` / ``mgl.GRU`` of 128 units
+against ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` called with the carried state under
+``torch.no_grad()`` (µs per call, medians of several runs of 500 calls, best of three rounds
+in turn; ``--one-step`` prints only this table).
+
 Sizes: S = (B=32, T=50, D=16, H=64) and M = (B=64, T=100, D=64, H=128). Each step is run after a
 warm-up, several times, and its median taken; the libraries take turns (three times, keeping the
 best median, so that a burst of load from elsewhere does not decide a ratio). The medians and the
 ratios minigrad / numpy, minigrad / torch and per-step / torch are printed. ``--profile`` also
 prints where minigrad's steps spend their time (cProfile).
 
-    python benchmarks/bench_rnn.py [--sizes S,M] [--profile]
+    python benchmarks/bench_rnn.py [--sizes S,M] [--profile] [--one-step]
 """
 
 import os
@@ -144,6 +150,59 @@ def import_torch():
 
 
 # -------------------------------------------------------------------------------------------------
+# one-step stateful inference
+# -------------------------------------------------------------------------------------------------
+
+ONE_STEP_D, ONE_STEP_H, ONE_STEP_CALLS = 64, 128, 500
+TORCH_MODULES = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU": "GRU"}
+
+
+def minigrad_sampler(model: str, x: np.ndarray):
+    """``ONE_STEP_CALLS`` calls ``layer(x_t)`` of a stateful layer, ``x_t (1, 1, D)``."""
+    layer = getattr(mgl, model)(ONE_STEP_H, stateful=True)
+    layer(x)
+
+    def calls():
+        for _ in range(ONE_STEP_CALLS):
+            layer(x)
+
+    return calls
+
+
+def torch_sampler(model: str, x: np.ndarray, torch):
+    """The same calls on the torch module, carrying its state ``h`` (or ``(h, c)``) by hand."""
+    net = getattr(torch.nn, TORCH_MODULES[model])(ONE_STEP_D, ONE_STEP_H, batch_first=True)
+    inputs = torch.from_numpy(x)
+    carried = [None]
+
+    def calls():
+        with torch.no_grad():
+            state = carried[0]
+            for _ in range(ONE_STEP_CALLS):
+                _, state = net(inputs, state)
+            carried[0] = state
+
+    return calls
+
+
+def one_step_table(torch) -> None:
+    print(f"\none-step stateful inference, batch 1, H={ONE_STEP_H}, D={ONE_STEP_D} (µs a call)")
+    print(f"{'model':9} {'minigrad':>9} {'torch':>9} {'mg/torch':>9}")
+    x = np.random.default_rng(2).normal(size=(1, 1, ONE_STEP_D)).astype(np.float32)
+    for model in TORCH_MODULES:
+        calls = {"minigrad": minigrad_sampler(model, x)}
+        if torch is not None:
+            calls["torch"] = torch_sampler(model, x, torch)
+        times = {name: float("inf") for name in calls}
+        for _ in range(ROUNDS):
+            for name, run in calls.items():
+                time.sleep(0.2)
+                times[name] = min(times[name], 1e3 * median_ms(run, 5) / ONE_STEP_CALLS)
+        mg_us, torch_us = times["minigrad"], times.get("torch", float("nan"))
+        print(f"{model:9} {mg_us:9.1f} {torch_us:9.1f} {mg_us / torch_us:9.2f}")
+
+
+# -------------------------------------------------------------------------------------------------
 
 
 def profile_minigrad(model: str, size: str) -> None:
@@ -164,12 +223,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true", help="cProfile minigrad's steps")
     parser.add_argument("--sizes", default="S,M", help="which of the sizes S, M to run")
+    parser.add_argument("--one-step", action="store_true", help="only the one-step inference")
     args = parser.parse_args()
 
     mg.set_floatx("float32")
     ref = recurrent_reference
     torch = import_torch()
     print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'not installed'}")
+    if args.one_step:
+        one_step_table(torch)
+        return
     header = f"{'size':4} {'model':9} {'numpy ms':>9} {'minigrad ms':>12} {'per-step ms':>12}"
     header += f" {'torch ms':>9} {'mg/numpy':>9} {'mg/torch':>9} {'step/torch':>10}"
     print(header)
@@ -197,6 +260,7 @@ def main() -> None:
                 f" {torch_ms:9.1f} {mg_ms / times['numpy']:9.2f} {mg_ms / torch_ms:9.2f}"
                 f" {step_ms / torch_ms:10.2f}"
             )
+    one_step_table(torch)
     if args.profile:
         for model in ("SimpleRNN", "LSTM"):
             profile_minigrad(model, "M")

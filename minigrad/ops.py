@@ -380,8 +380,9 @@ def matmul(a, b) -> Tensor:
             f"first ({a.shape[-1]}) must equal the second-to-last axis of the second "
             f"({b.shape[-2]})"
         )
-    try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    try:  # a matrix b (the common case) has no batch axes: nothing to broadcast
+        if b.ndim > 2:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
         raise ValueError(
             f"mg.matmul: the leading (batch) axes of shapes {a.shape} and {b.shape} do not "

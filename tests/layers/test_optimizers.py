@@ -162,6 +162,33 @@ def test_none_gradients_skipped_and_slots_lazy():
     np.testing.assert_allclose(b.numpy(), [3.0 - lr_t * m / (np.sqrt(v) + 1e-7)], rtol=1e-6)
 
 
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_over_several_variables_equals_one_optimizer_per_variable(amsgrad):
+    # Adam computes in work arrays shared by all its variables (of different sizes); the result
+    # is bit for bit what separate optimizers (one variable each) give, also when the list of
+    # variables changes between steps.
+    rng = np.random.default_rng(3)
+    shapes = [(3, 4), (4,), (2, 2, 2)]
+    together = [mg.Variable(rng.normal(size=s).astype(np.float32)) for s in shapes]
+    apart = [mg.Variable(v.numpy().copy()) for v in together]
+    opt = optimizers.Adam(0.01, amsgrad=amsgrad)
+    singles = [optimizers.Adam(0.01, amsgrad=amsgrad) for _ in shapes]
+    for step in range(STEPS):
+        grads = [rng.normal(size=s).astype(np.float32) for s in shapes]
+        used = [0, 1, 2] if step != 3 else [2, 0]  # step 3: another list, another order
+        opt.apply_gradients([(grads[i], together[i]) for i in used])
+        for i in range(3):
+            if i not in used:  # the single optimizer still counts the step, as opt does
+                singles[i].iterations += 1
+                continue
+            singles[i].apply_gradients([(grads[i], apart[i])])
+    for a, b in zip(together, apart, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    for variable, single, twin in zip(together, singles, apart, strict=True):
+        for name, slot in opt._slots_for(variable).items():
+            np.testing.assert_array_equal(slot, single._slots_for(twin)[name])
+
+
 def test_all_none_gradients_raise():
     with pytest.raises(ValueError, match="No gradients"):
         optimizers.SGD().apply_gradients([(None, mg.Variable([1.0]))])

@@ -197,6 +197,7 @@ class RNN(Layer):
         self.step_observer = None  # a loop.StepObserver, attached by inspection tools
         self.stateful_batch_size = None
         self._built_steps = None  # skeleton of the step shapes (after batch) built on
+        self._checked_shape = None  # ((shape, time_major), batch, steps) of the last input
         if self.stateful and self._batch_input_shape is not None:  # batch_input_shape=...
             self.stateful_batch_size = self._batch_input_shape[self._axes()[0]]
 
@@ -287,6 +288,8 @@ class RNN(Layer):
         for all of them (``nested.one_mask``)."""
         if mask is not None and not isinstance(mask, list | tuple):
             return mask
+        if mask is None and isinstance(inputs, mg.Tensor):  # one sequence: the mask it carries
+            return get_keras_mask(inputs)
         given = [] if mask is None else flatten(mask)
         return [*given, *(get_keras_mask(x) for x in flatten(inputs))]
 
@@ -433,6 +436,23 @@ class RNN(Layer):
 
         return step
 
+    def _checked_batch_and_steps(self, inputs, nested_input: bool) -> tuple[int, int]:
+        """Check the input's shapes against the layer; return its batch size and steps. A
+        Tensor of the shape last checked is not checked again (one-step calls repeat it)."""
+        if not nested_input:
+            key = (inputs.shape, self.time_major)
+            if self._checked_shape is not None and self._checked_shape[0] == key:
+                return self._checked_shape[1:]
+        shapes = skeleton(inputs) if nested_input else tuple(inputs.shape)
+        batch, steps = self._batch_and_steps(shapes)
+        if not nested_input:
+            check_structure(self._built_steps, shapes, self.name, self.cell)
+        if steps == 0:
+            raise ValueError(f"{self.name}: the input has no time steps (shape {shapes})")
+        if not nested_input:
+            self.__dict__["_checked_shape"] = (key, batch, steps)
+        return batch, steps
+
     def _standardize_inputs(self, inputs):
         """``(inputs, nested)``: the input as Tensors (one, or a structure of them) and whether
         it is a structure."""
@@ -449,12 +469,7 @@ class RNN(Layer):
 
     def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
         inputs, nested_input = self._standardize_inputs(inputs)
-        shapes = skeleton(inputs) if nested_input else tuple(inputs.shape)
-        batch, steps = self._batch_and_steps(shapes)
-        if not nested_input:
-            check_structure(self._built_steps, shapes, self.name, self.cell)
-        if steps == 0:
-            raise ValueError(f"{self.name}: the input has no time steps (shape {shapes})")
+        batch, steps = self._checked_batch_and_steps(inputs, nested_input)
         mask = self._standardize_mask(self._given_masks(inputs, mask), batch, steps)
         if self.stateful:
             self._check_stateful_batch(batch)

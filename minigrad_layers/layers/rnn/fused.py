@@ -142,8 +142,10 @@ def _input_projection(cell, x: mg.Tensor, training, gates: int) -> mg.Tensor:
     cell as its per-step ``call`` would, the same at every step), so the product is taken per
     gate block of the kernel."""
     kernel, bias = cell.kernel, cell.bias
-    step_like = mg.zeros(x.shape[1:], dtype=x.dtype)  # (B, D): the masks take its shape, dtype
-    masks = cell._dropout_mask_list(step_like, training, count=gates)
+    masks = None
+    if training and cell.dropout > 0:
+        step_like = mg.zeros(x.shape[1:], dtype=x.dtype)  # (B, D): the masks take its shape
+        masks = cell._dropout_mask_list(step_like, training, count=gates)
     if masks is None:
         xw = mg.matmul(x, kernel)
     else:
