@@ -31,7 +31,8 @@ from minigrad import recurrent_reference as ref
 N_STATES = {"simple_rnn": 1, "lstm": 2, "gru": 1, "gru_reset_before": 1}
 
 
-def _cell_forward(kind, x, states, weights, mask):
+def cell_forward(kind, x, states, weights, mask=None):
+    """``(ys, final states, cache)`` of the reference loop of one cell kind."""
     if kind == "simple_rnn":
         ys, h, cache = ref.simple_rnn_forward(x, *states, *weights, mask=mask)
         return ys, [h], cache
@@ -42,12 +43,15 @@ def _cell_forward(kind, x, states, weights, mask):
     return ys, [h], cache
 
 
-_CELL_BACKWARD = {
-    "simple_rnn": ref.simple_rnn_backward,
-    "lstm": ref.lstm_backward,
-    "gru": ref.gru_backward,
-    "gru_reset_before": ref.gru_backward,
-}
+def cell_backward(kind, dys, d_finals, cache, state_grads=None):
+    """The reference's gradients ``(dx, *d initial states, dW, dU, db)`` of one cell kind."""
+    backward = {
+        "simple_rnn": ref.simple_rnn_backward,
+        "lstm": ref.lstm_backward,
+        "gru": ref.gru_backward,
+        "gru_reset_before": ref.gru_backward,
+    }[kind]
+    return backward(dys, *d_finals, cache, state_grads=state_grads)
 
 
 def _per_cell(flat, per_cell_counts):
@@ -69,7 +73,7 @@ def _stack_forward(kinds, x, states, weights, mask):
         _per_cell(weights, [3] * len(kinds)),
         strict=True,
     ):
-        x, cell_finals, cache = _cell_forward(kind, x, cell_states, cell_weights, mask)
+        x, cell_finals, cache = cell_forward(kind, x, cell_states, cell_weights, mask)
         finals += cell_finals
         caches.append(cache)
     return x, finals, caches
@@ -82,7 +86,7 @@ def _stack_backward(kinds, dys, d_finals, caches):
     for kind, cell_d_finals, cache in reversed(
         list(zip(kinds, _per_cell(d_finals, counts), caches, strict=True))
     ):
-        dys, *rest = _CELL_BACKWARD[kind](dys, *cell_d_finals, cache)
+        dys, *rest = cell_backward(kind, dys, cell_d_finals, cache)
         n = N_STATES[kind]
         d_states = list(rest[:n]) + d_states
         d_weights = list(rest[n:]) + d_weights

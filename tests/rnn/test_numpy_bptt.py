@@ -5,6 +5,8 @@ for every built-in cell; and their per-step Jacobians against finite differences
 
 import numpy as np
 import pytest
+from fuzz_reference import cell_backward as backward
+from fuzz_reference import cell_forward as forward
 
 import minigrad as mg
 import minigrad_layers as mgl
@@ -49,29 +51,6 @@ def data(cell, seed=0):
         "dys": rng.normal(size=(B, T, H)),
         "d_finals": [rng.normal(size=(B, H)) for _ in range(n_states)],
     }
-
-
-def forward(cell, x, states, weights, mask=None):
-    """``(ys, final states, cache)`` of the reference loop of ``cell``."""
-    if cell == "simple_rnn":
-        ys, h, cache = ref.simple_rnn_forward(x, *states, *weights, mask=mask)
-        return ys, [h], cache
-    if cell == "lstm":
-        ys, h, c, cache = ref.lstm_forward(x, *states, *weights, mask=mask)
-        return ys, [h, c], cache
-    ys, h, cache = ref.gru_forward(x, *states, *weights, reset_after=cell == "gru", mask=mask)
-    return ys, [h], cache
-
-
-def backward(cell, dys, d_finals, cache, state_grads=None):
-    """The reference's gradients ``(dx, *d initial states, dW, dU, db)``."""
-    backward_of = {
-        "simple_rnn": ref.simple_rnn_backward,
-        "lstm": ref.lstm_backward,
-        "gru": ref.gru_backward,
-        "gru_reset_before": ref.gru_backward,
-    }
-    return backward_of[cell](dys, *d_finals, cache, state_grads=state_grads)
 
 
 def loss(cell, d, x, states, weights, mask):
