@@ -22,10 +22,14 @@ no input after t, for sequence models). As in tf.keras 2, ``strides > 1`` with
 from __future__ import annotations
 
 import minigrad as mg
-from minigrad_layers import activations, constraints, initializers, regularizers
+from minigrad_layers import activations
 from minigrad_layers.engine.input_spec import InputSpec
 from minigrad_layers.engine.layer import Layer
-from minigrad_layers.layers.core import add_kernel_and_bias
+from minigrad_layers.layers.kernel_and_bias import (
+    add_kernel_and_bias,
+    kernel_and_bias_config,
+    set_kernel_and_bias_options,
+)
 from minigrad_layers.layers.windows import check_output_length, pad_steps, sliding_windows
 from minigrad_layers.utils.conv_utils import (
     conv_output_length,
@@ -87,13 +91,16 @@ class Conv1D(Layer):
                 f"received strides={self.strides} and dilation_rate={self.dilation_rate}"
             )
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_and_bias_options(
+            self,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self.input_spec = InputSpec(ndim=3)
 
     def _axes(self) -> tuple[int, int]:
@@ -166,11 +173,5 @@ class Conv1D(Layer):
             "dilation_rate": (self.dilation_rate,),
             "groups": self.groups,
             "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer,
-            "bias_initializer": self.bias_initializer,
-            "kernel_regularizer": self.kernel_regularizer,
-            "bias_regularizer": self.bias_regularizer,
-            "kernel_constraint": self.kernel_constraint,
-            "bias_constraint": self.bias_constraint,
+            **kernel_and_bias_config(self),
         }

@@ -20,6 +20,11 @@ from minigrad_layers import activations, constraints, initializers, regularizers
 from minigrad_layers.engine.functional import is_shape
 from minigrad_layers.engine.input_spec import InputSpec
 from minigrad_layers.engine.layer import Layer
+from minigrad_layers.layers.kernel_and_bias import (
+    add_kernel_and_bias,
+    kernel_and_bias_config,
+    set_kernel_and_bias_options,
+)
 
 __all__ = ["Activation", "Dense", "Dropout", "Embedding", "Masking"]
 
@@ -28,28 +33,6 @@ def _positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
         raise ValueError(f"`{name}` must be a positive integer, received {value!r}")
     return int(value)
-
-
-def add_kernel_and_bias(layer: Layer, kernel_shape: tuple, bias_size: int) -> None:
-    """``layer.kernel`` of ``kernel_shape`` and ``layer.bias`` ``(bias_size,)`` (None when
-    ``layer.use_bias`` is False), in Keras' creation order, each with the layer's
-    ``<name>_initializer``, ``<name>_regularizer`` and ``<name>_constraint`` (Dense, Conv1D)."""
-    layer.kernel = layer.add_weight(
-        "kernel",
-        kernel_shape,
-        layer.kernel_initializer,
-        regularizer=layer.kernel_regularizer,
-        constraint=layer.kernel_constraint,
-    )
-    layer.bias = None
-    if layer.use_bias:
-        layer.bias = layer.add_weight(
-            "bias",
-            (bias_size,),
-            layer.bias_initializer,
-            regularizer=layer.bias_regularizer,
-            constraint=layer.bias_constraint,
-        )
 
 
 class Dense(Layer):
@@ -80,13 +63,16 @@ class Dense(Layer):
         super().__init__(**kwargs)
         self.units = _positive_int("units", units)
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_and_bias_options(
+            self,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
 
     def build(self, input_shape) -> None:
         if is_shape(input_shape):
@@ -118,13 +104,7 @@ class Dense(Layer):
             **super().get_config(),
             "units": self.units,
             "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer,
-            "bias_initializer": self.bias_initializer,
-            "kernel_regularizer": self.kernel_regularizer,
-            "bias_regularizer": self.bias_regularizer,
-            "kernel_constraint": self.kernel_constraint,
-            "bias_constraint": self.bias_constraint,
+            **kernel_and_bias_config(self),
         }
 
 
