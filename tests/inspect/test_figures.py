@@ -9,7 +9,7 @@ import minigrad as mg
 import minigrad_layers as mgl
 from minigrad import recurrent_reference as ref
 
-pytest.importorskip("matplotlib")
+pytest.importorskip("matplotlib", reason="the figures need matplotlib: pip install '.[plot]'")
 
 
 @pytest.fixture(autouse=True)
